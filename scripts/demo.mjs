@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// A scripted agent session: the official MCP client drives the built server over
+// stdio against the embedded sandbox, and prints what an operator would see.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { fileURLToPath } from 'node:url';
+
+const cli = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
+const out = (s = '') => process.stdout.write(`${s}\n`);
+const rule = (title) => out(`\n── ${title} ${'─'.repeat(Math.max(0, 66 - title.length))}`);
+const wrap = (s, indent = '   ') => s.replace(/(.{1,96})(\s+|$)/g, `${indent}$1\n`).trimEnd();
+
+const transport = new StdioClientTransport({
+  command: process.execPath,
+  args: [cli, '--sandbox', '--connection', 'sandbox-acme'],
+  env: { ...process.env, LOG_LEVEL: 'warn' },
+  stderr: 'ignore',
+});
+const client = new Client({ name: 'demo-agent', version: '1.0.0' });
+await client.connect(transport);
+
+async function call(name, args) {
+  out(`\n▶ agent calls ${name} ${JSON.stringify(args)}`);
+  const res = await client.callTool({ name, arguments: args });
+  if (res.isError) throw new Error(`${name} failed: ${res.content[0]?.text}`);
+  return res.structuredContent;
+}
+
+rule('Connected');
+const { tools } = await client.listTools();
+out(`Server: ${client.getServerVersion()?.name} ${client.getServerVersion()?.version} — ${tools.length} tools`);
+out(wrap(client.getInstructions()?.split('\n')[0] ?? ''));
+
+rule('1. Who are our customers?');
+const customers = await call('list_customers', { limit: 5 });
+for (const c of customers.customers) out(`   ${c.id.padEnd(14)} ${`${c.first_name ?? ''} ${c.last_name ?? ''}`.padEnd(22)} ${c.email ?? ''}`);
+out(`   … more pages: next_offset=${customers.next_offset ?? '(none)'}`);
+
+rule('2. Which subscriptions are active?');
+const subs = await call('list_subscriptions', { status: { in: ['active'] }, limit: 5 });
+for (const s of subs.subscriptions) {
+  const items = (s.subscription_items ?? []).map((i) => `${i.item_price_id}×${i.quantity ?? 1}`).join(', ');
+  out(`   ${s.id.padEnd(12)} ${s.status.padEnd(8)} ${s.customer_id.padEnd(14)} ${items}`);
+}
+
+rule('3. Preview: cancel sub_acme_01 at the end of its term');
+const args = { subscription_id: 'sub_acme_01', cancel_option: 'end_of_term' };
+const preview = await call('cancel_subscription_for_items', args);
+out(`   status:   ${preview.status}  (nothing written yet)`);
+out(`   target:   ${preview.target.customer.name} <${preview.target.customer.email}>, ${preview.target.subscription.status}, ${preview.target.subscription.recurring_amount}`);
+out('   effect:');
+out(wrap(preview.effect, '     '));
+out(`   token:    ${preview.confirm_token.slice(0, 24)}… (expires ${preview.expires_at})`);
+
+rule('4. The user agrees: confirm with the token');
+const done = await call('cancel_subscription_for_items', { ...args, confirm_token: preview.confirm_token });
+out(`   status:   ${done.status}; subscription is now ${done.result.subscription.status}, cancels on ${new Date(done.result.subscription.cancelled_at * 1000).toISOString().slice(0, 10)}`);
+
+rule('5. Check the subscription');
+const after = await call('get_subscription', { subscription_id: 'sub_acme_01' });
+out(`   ${after.subscription.id}: ${after.subscription.status}`);
+
+rule('6. Replay the same token');
+const replay = await call('cancel_subscription_for_items', { ...args, confirm_token: preview.confirm_token });
+out(`   replay: ${replay.replay} — ${replay.note}`);
+
+rule('7. A token does not stretch to other arguments');
+const other = await client.callTool({ name: 'cancel_subscription_for_items', arguments: { subscription_id: 'sub_acme_02', cancel_option: 'immediately', confirm_token: preview.confirm_token } });
+out(`   refused: ${other.isError === true}`);
+out(wrap(other.content[0].text.split('\n')[0]));
+
+await client.close();
+out('\nDone. Everything above ran against the built-in sandbox: no real billing data was touched.');

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+
+export const DEFAULT_BASE_URL = 'https://api.maton.ai';
+
+export interface Config {
+  transport: 'stdio' | 'http';
+  host: string;
+  port: number;
+  sandbox: boolean;
+  readOnly: boolean;
+  /** Tool or toolset names; undefined = all. */
+  tools?: string[];
+  /** Pinned Maton connection (flag or env). */
+  connectionId?: string;
+  noAuth: boolean;
+  apiKey?: string;
+  baseUrl: string;
+  httpToken?: string;
+  confirmSecret: Buffer;
+  confirmTtlS: number;
+  timeoutMs: number;
+  rateLimit: number;
+  logLevel: string;
+  /** Poll interval for wait_for_export: 10 s against the real gateway, 1 s against the sandbox. */
+  exportPollMs: number;
+}
+
+export class UsageError extends Error {
+  constructor(message: string, readonly exitCode = 2) {
+    super(message);
+  }
+}
+
+function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer >= ${min} (got "${raw}").`);
+  return n;
+}
+
+/** Everything the server needs from flags and environment; throws UsageError with what to fix. */
+export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = process.env): Config {
+  const sandbox = flags.sandbox ?? false;
+  const secret = env.CHARGEBEE_MCP_CONFIRM_SECRET;
+  const cfg: Config = {
+    transport: flags.transport ?? 'stdio',
+    host: flags.host ?? '127.0.0.1',
+    port: flags.port ?? 3333,
+    sandbox,
+    readOnly: flags.readOnly ?? false,
+    tools: flags.tools,
+    connectionId: flags.connectionId ?? (env.MATON_CONNECTION_ID || undefined),
+    noAuth: flags.noAuth ?? false,
+    apiKey: env.MATON_API_KEY || undefined,
+    baseUrl: (env.MATON_BASE_URL || DEFAULT_BASE_URL).replace(/\/+$/, ''),
+    httpToken: env.MCP_HTTP_TOKEN || undefined,
+    confirmSecret: secret ? Buffer.from(secret, 'utf8') : randomBytes(32),
+    confirmTtlS: intEnv(env, 'CHARGEBEE_MCP_CONFIRM_TTL_S', 300, 1),
+    timeoutMs: intEnv(env, 'CHARGEBEE_MCP_TIMEOUT_MS', 30_000, 1),
+    rateLimit: intEnv(env, 'CHARGEBEE_MCP_RATE_LIMIT', 10, 0),
+    logLevel: env.LOG_LEVEL || 'info',
+    exportPollMs: sandbox ? 1_000 : 10_000,
+  };
+  if (!sandbox && !cfg.apiKey) {
+    throw new UsageError(
+      [
+        'MATON_API_KEY is not set.',
+        'chargebee-mcp reaches Chargebee through the Maton API gateway and needs your Maton API key:',
+        '  1. sign in at https://maton.ai and open https://maton.ai/settings',
+        '  2. copy your API key and export MATON_API_KEY=<key> (or put it in your MCP client config "env")',
+        'To try the server without a key, run it against the built-in sandbox: chargebee-mcp --sandbox',
+      ].join('\n'),
+    );
+  }
+  if (secret !== undefined && secret.length < 16) {
+    throw new UsageError('CHARGEBEE_MCP_CONFIRM_SECRET must be at least 16 characters.');
+  }
+  return cfg;
+}

@@ -1,0 +1,369 @@
+import * as z from 'zod';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Args, ToolDef, Toolset, TargetReader } from './catalog.js';
+import { canonical, type ConfirmTokens } from './confirm.js';
+import type { ConnectionResolver } from './connections.js';
+import { encodeForm, encodeQuery } from './encoding.js';
+import { GatewayError, ToolError } from './errors.js';
+import { newIdempotencyKey, type Gateway, type GatewayCall } from './gateway.js';
+import { advertisedSchema } from './jsonschema.js';
+import type { Logger } from './log.js';
+import { sleep } from './ratelimit.js';
+import { shapeResult } from './result.js';
+import { filterRegistry, id } from './schema.js';
+
+export interface EngineOptions {
+  gateway: Gateway;
+  tokens: ConfirmTokens;
+  connections: ConnectionResolver;
+  logger: Logger;
+  sandbox: boolean;
+  readOnly: boolean;
+  /** Tool or toolset names to expose; undefined = all. */
+  tools?: string[];
+  /** wait_for_export poll interval. */
+  pollMs: number;
+}
+
+export interface CallContext {
+  /** Who is calling: tokens are bound to it. */
+  caller: string;
+  signal: AbortSignal;
+  /** Sends notifications/progress when the client asked for them. */
+  progress?: (p: { progress: number; total?: number; message?: string }) => Promise<void>;
+}
+
+interface Entry {
+  def: ToolDef;
+  toolset: string;
+  schema: z.ZodObject;
+  listing: Tool;
+  pathParams: string[];
+  /** Key of the unwrapped list in results: the route's last literal segment. */
+  listKey: string;
+}
+
+/** Parameters the engine consumes itself: never sent on the wire. */
+const LOCAL_PARAMS = new Set(['connection_id', 'confirm_token', 'max_wait_s']);
+const DEFAULT_MAX_WAIT_S = 50;
+
+const connectionParam = id('Maton connection to use (default: the pinned or only active one)').optional();
+const confirmParam = z.string().min(10).max(2000).optional().describe('Omit to preview; then repeat the call with the token the preview returned');
+
+export class UnknownToolError extends Error {}
+
+/**
+ * Turns catalogue entries into MCP tools: one generic path for reads, one
+ * guard (preview → signed token → confirmed write) for every write.
+ */
+export class Engine {
+  private readonly entries = new Map<string, Entry>();
+  private readonly hidden = new Map<string, string>();
+  private readonly used = new Map<string, { expires: number; sent: boolean; outcome: Promise<CallToolResult> }>();
+
+  constructor(toolsets: readonly Toolset[], private readonly o: EngineOptions) {
+    const wanted = o.tools ? new Set(o.tools) : undefined;
+    if (wanted) {
+      const known = new Set(toolsets.flatMap((ts) => [ts.name, ...ts.tools.map((t) => t.name)]));
+      const unknown = [...wanted].filter((n) => !known.has(n));
+      if (unknown.length) throw new UnknownToolError(`--tools: unknown tool or toolset ${unknown.join(', ')}. Toolsets: ${toolsets.map((t) => t.name).join(', ')}.`);
+    }
+    for (const ts of toolsets) {
+      for (const def of ts.tools) {
+        if (wanted && !wanted.has(def.name) && !wanted.has(ts.name)) {
+          this.hidden.set(def.name, 'it is not in --tools');
+        } else if (o.readOnly && def.kind === 'write') {
+          this.hidden.set(def.name, 'it writes and the server runs with --read-only');
+        } else {
+          this.entries.set(def.name, this.entry(def, ts.name));
+        }
+      }
+    }
+  }
+
+  listTools(): Tool[] {
+    return [...this.entries.values()].map((e) => e.listing);
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  async call(name: string, rawArgs: unknown, ctx: CallContext): Promise<CallToolResult> {
+    const entry = this.entries.get(name);
+    if (!entry) {
+      const why = this.hidden.get(name);
+      throw new UnknownToolError(why ? `Tool ${name} is not available: ${why}.` : `Unknown tool: ${name}.`);
+    }
+    const started = Date.now();
+    const parsed = entry.schema.safeParse(rawArgs ?? {});
+    if (!parsed.success) {
+      return this.error(new ToolError(`Invalid arguments for ${name}; nothing was sent.\n${formatIssues(entry.schema, parsed.error.issues)}`, { reason: 'invalid_arguments' }));
+    }
+    const args = parsed.data as Args;
+    try {
+      const def = entry.def;
+      const result = def.kind === 'write' ? await this.write(entry, args, ctx) : def.poll ? await this.poll(entry, args, ctx) : await this.read(entry, args, ctx);
+      this.o.logger.info({ tool: { name, ms: Date.now() - started, error: result.isError === true, preview: def.kind === 'write' && !args.confirm_token } }, 'tool call');
+      return result;
+    } catch (e) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      if (e instanceof ToolError) {
+        this.o.logger.info({ tool: { name, ms: Date.now() - started, error: true } }, 'tool call');
+        return this.error(e);
+      }
+      throw e;
+    }
+  }
+
+  // ---- reads ---------------------------------------------------------------
+
+  private async read(entry: Entry, args: Args, ctx: CallContext): Promise<CallToolResult> {
+    const connection = await this.connectionFor(entry, args, false, ctx);
+    const call = this.request(entry, args, connection, ctx.signal);
+    // A POST that changes no billing (PDF link, export job) is still a POST: retry it only under one key.
+    if (call.method === 'POST') call.idempotencyKey = newIdempotencyKey();
+    const res = await this.o.gateway.call(call);
+    return this.ok(shapeResult(res.body, entry.listKey));
+  }
+
+  private async poll(entry: Entry, args: Args, ctx: CallContext): Promise<CallToolResult> {
+    const poll = entry.def.poll!;
+    const connection = await this.connectionFor(entry, args, false, ctx);
+    const maxMs = (args.max_wait_s ?? DEFAULT_MAX_WAIT_S) * 1000;
+    const started = Date.now();
+    for (let n = 1; ; n++) {
+      const res = await this.o.gateway.call(this.request(entry, args, connection, ctx.signal));
+      if (poll.done(res.body)) return this.ok(shapeResult(res.body, entry.listKey));
+      const waited = Date.now() - started;
+      if (waited + this.o.pollMs > maxMs) {
+        return this.ok({
+          ...shapeResult(res.body, entry.listKey),
+          wait: { timed_out: true, waited_s: Math.round(waited / 1000), next: `Still running: call ${entry.def.name} again with the same arguments to keep waiting.` },
+        });
+      }
+      await ctx.progress?.({ progress: n, message: `${poll.progress(res.body)} after ${Math.round(waited / 1000)} s` });
+      await sleep(this.o.pollMs, ctx.signal);
+    }
+  }
+
+  // ---- writes --------------------------------------------------------------
+
+  private async write(entry: Entry, args: Args, ctx: CallContext): Promise<CallToolResult> {
+    const def = entry.def;
+    const connection = await this.connectionFor(entry, args, true, ctx);
+    const { confirm_token: token, ...bound } = args;
+    const binding = { tool: def.name, args: canonical(bound), connection, caller: ctx.caller };
+    const reader = this.reader(connection, ctx.signal);
+
+    if (!token) {
+      const p = await def.preview!(args, reader);
+      const { token: issued, expiresAt } = this.o.tokens.issue({ ...binding, version: p.version });
+      const structured = {
+        status: 'confirmation_required',
+        confirm_token: issued,
+        expires_at: expiresAt,
+        action: def.name,
+        target: p.target,
+        effect: p.effect,
+        connection_id: connection,
+        ...(this.o.sandbox ? { sandbox: true } : {}),
+      };
+      const text = [
+        `${this.o.sandbox ? 'SANDBOX — ' : ''}CONFIRMATION REQUIRED: nothing has been written yet.`,
+        `Action: ${def.name}${connection ? ` on connection ${connection}` : ''}`,
+        `Target: ${JSON.stringify(p.target)}`,
+        `Effect: ${p.effect}`,
+        `To go ahead, call ${def.name} again with the same arguments plus "confirm_token": "${issued}" (valid until ${expiresAt}). To stop, do nothing.`,
+      ].join('\n');
+      return { content: [{ type: 'text', text }], structuredContent: structured };
+    }
+
+    const { nonce, version } = this.o.tokens.verify(token, binding);
+    this.purgeUsed();
+    const prior = this.used.get(nonce);
+    if (prior) {
+      const first = await prior.outcome;
+      return prior.sent ? asReplay(first) : first;
+    }
+    const record = { expires: Date.now() + 24 * 3600_000, sent: false, outcome: Promise.resolve<CallToolResult>({ content: [] }) };
+    record.outcome = this.confirmed(entry, args, connection, reader, version, nonce, record, ctx);
+    this.used.set(nonce, record);
+    try {
+      const result = await record.outcome;
+      return result;
+    } catch (e) {
+      // Refused before sending (target changed or gone) or failed in a way a retry under the
+      // same idempotency key may fix: let the same token be used again.
+      const retryable = e instanceof GatewayError && e.info.retryable && def.api !== 'maton';
+      if (!record.sent || retryable) this.used.delete(nonce);
+      throw e;
+    }
+  }
+
+  private async confirmed(
+    entry: Entry,
+    args: Args,
+    connection: string | null,
+    reader: TargetReader,
+    version: string | null,
+    nonce: string,
+    record: { sent: boolean },
+    ctx: CallContext,
+  ): Promise<CallToolResult> {
+    const def = entry.def;
+    // The target must still be there and unchanged since the preview.
+    const now = await def.preview!(args, reader);
+    this.o.tokens.checkVersion(version, now.version, `The target of ${def.name}`);
+    const call = this.request(entry, args, connection, ctx.signal);
+    if (def.api !== 'maton') call.idempotencyKey = this.o.tokens.idempotencyKey(nonce);
+    record.sent = true;
+    const res = await this.o.gateway.call(call);
+    if (def.api === 'maton') this.o.connections.invalidate();
+    return this.ok({ status: 'done', action: def.name, ...(connection ? { connection_id: connection } : {}), ...(res.replayed ? { idempotent_replay: true } : {}), result: shapeResult(res.body, entry.listKey) });
+  }
+
+  private purgeUsed(): void {
+    const now = Date.now();
+    for (const [k, v] of this.used) if (v.expires < now) this.used.delete(k);
+  }
+
+  // ---- plumbing ------------------------------------------------------------
+
+  private entry(def: ToolDef, toolset: string): Entry {
+    const pathParams = [...def.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+    const extra: Record<string, z.ZodType> = {};
+    if ((def.api ?? 'chargebee') === 'chargebee') extra.connection_id = connectionParam;
+    if (def.kind === 'write') extra.confirm_token = confirmParam;
+    const schema = def.input.safeExtend(extra);
+    const readOnly = def.kind === 'read';
+    const listing: Tool = {
+      name: def.name,
+      title: def.title,
+      description: def.description,
+      inputSchema: advertisedSchema(schema) as Tool['inputSchema'],
+      annotations: {
+        readOnlyHint: readOnly,
+        destructiveHint: def.destructive ?? false,
+        idempotentHint: def.idempotent ?? def.method === 'GET',
+        openWorldHint: true,
+      },
+    };
+    const literal = def.path.split('/').filter((s) => s && !s.startsWith('{'));
+    return { def, toolset, schema, listing, pathParams, listKey: literal[literal.length - 1] ?? 'list' };
+  }
+
+  private async connectionFor(entry: Entry, args: Args, forWrite: boolean, ctx: CallContext): Promise<string | null> {
+    if (entry.def.api === 'maton') return null;
+    return this.o.connections.resolve(args.connection_id, forWrite, ctx.signal);
+  }
+
+  /** The gateway call for an entry: path ids filled and encoded, the rest as query, form or JSON. */
+  private request(entry: Entry, args: Args, connection: string | null, signal: AbortSignal): GatewayCall {
+    const def = entry.def;
+    const params: Args = { ...def.fixed };
+    for (const [k, v] of Object.entries(args)) {
+      if (LOCAL_PARAMS.has(k) || entry.pathParams.includes(k) || v === undefined) continue;
+      if (k === 'custom_fields') Object.assign(params, v);
+      else params[k] = v;
+    }
+    const call: GatewayCall = {
+      api: def.api ?? 'chargebee',
+      method: def.method,
+      route: `${def.method} ${def.path}`,
+      path: fillPath(def.path, args),
+      connection,
+      signal,
+    };
+    if (def.method === 'GET') call.query = encodeQuery(params);
+    else if (def.method === 'POST') {
+      if (call.api === 'maton') call.json = params;
+      else call.form = encodeForm(params);
+    }
+    return call;
+  }
+
+  private reader(connection: string | null, signal: AbortSignal): TargetReader {
+    const get = async (api: 'chargebee' | 'maton', template: string, params: Args = {}, query?: Args) => {
+      const res = await this.o.gateway.call({
+        api,
+        method: 'GET',
+        route: `GET ${template}`,
+        path: fillPath(template, params),
+        query: query ? encodeQuery(query) : undefined,
+        connection: api === 'chargebee' ? connection : undefined,
+        signal,
+      });
+      return res.body as any;
+    };
+    return {
+      connection,
+      get: (template, params, query) => get('chargebee', template, params, query),
+      maton: (template, params, query) => get('maton', template, params, query),
+    };
+  }
+
+  private ok(body: Record<string, unknown>): CallToolResult {
+    const structured = this.o.sandbox ? { sandbox: true, ...body } : body;
+    return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
+  }
+
+  private error(e: ToolError): CallToolResult {
+    const hint = e instanceof GatewayError ? e.info.hint : undefined;
+    const text = `${this.o.sandbox ? 'SANDBOX — ' : ''}${e.message}${hint ? `\nNext: ${hint}` : ''}`;
+    return {
+      isError: true,
+      content: [{ type: 'text', text }],
+      structuredContent: { error: { message: e.message, ...e.details }, ...(this.o.sandbox ? { sandbox: true } : {}) },
+    };
+  }
+}
+
+const PATH_ID = /^[A-Za-z0-9_\-.~@+:=]+$/;
+
+/** Fills {name} placeholders with percent-encoded ids; an id can never change the route. */
+export function fillPath(template: string, params: Args): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const v = params[name];
+    const s = typeof v === 'string' || typeof v === 'number' ? String(v) : '';
+    if (!PATH_ID.test(s) || s === '.' || s === '..') throw new ToolError(`${name} ${JSON.stringify(v)} is not a valid id.`, { reason: 'invalid_id', param: name });
+    return encodeURIComponent(s);
+  });
+}
+
+function asReplay(first: CallToolResult): CallToolResult {
+  const structured = { replay: true, note: 'This confirm token was already used: nothing was sent again. This is the outcome of the first use.', ...(first.structuredContent ?? {}) };
+  return { ...first, content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
+}
+
+/** What the schema allows at a path: a filter's operators, or an object's parameter names. */
+function allowedAt(schema: z.ZodType, path: PropertyKey[]): { what: 'operator' | 'parameter'; keys: string[] } | undefined {
+  const unwrap = (x: any) => {
+    while (x?.unwrap && !x.shape) x = x.unwrap();
+    return x;
+  };
+  let s: any = schema;
+  for (const key of path) {
+    s = unwrap(s);
+    s = typeof key === 'number' ? s?.element : s?.shape?.[key as string];
+  }
+  const meta = filterRegistry.get(s);
+  if (meta) return { what: 'operator', keys: [...meta.ops] };
+  s = unwrap(s);
+  return s?.shape ? { what: 'parameter', keys: Object.keys(s.shape) } : undefined;
+}
+
+export function formatIssues(schema: z.ZodType, issues: z.core.$ZodIssue[]): string {
+  return issues
+    .map((i) => {
+      const where = i.path.length ? i.path.map(String).join('.') : '(arguments)';
+      if (i.code !== 'unrecognized_keys') {
+        const nested = 'issues' in i && Array.isArray(i.issues) ? (i.issues as Array<{ message: string } | Array<{ message: string }>>).flat().map((n) => n.message) : [];
+        return `- ${where}: ${[i.message, ...nested].join(': ')}`;
+      }
+      const allowed = allowedAt(schema, i.path);
+      const names = i.keys.map((k) => `"${k}"`).join(', ');
+      return `- ${where}: unknown ${allowed?.what ?? 'parameter'}${i.keys.length > 1 ? 's' : ''} ${names}${allowed ? `; allowed: ${allowed.keys.join(', ')}` : ''}`;
+    })
+    .join('\n');
+}

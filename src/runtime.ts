@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from './config.js';
+import { ConfirmTokens } from './confirm.js';
+import { ConnectionResolver } from './connections.js';
+import { Engine } from './engine.js';
+import { Gateway } from './gateway.js';
+import type { Logger } from './log.js';
+import type { Sandbox, SandboxOptions } from './sandbox/index.js';
+import { toolsets } from '../tools/index.js';
+
+/** Everything shared by all sessions of one process: the gateway, tokens, the engine. */
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  engine: Engine;
+  gateway: Gateway;
+  sandbox?: Sandbox;
+  /** Identifies this process as the caller on stdio. */
+  processId: string;
+  close(): Promise<void>;
+}
+
+/** `sandboxOptions` tunes the embedded sandbox (tests: no rate limit, fast exports). */
+export async function createRuntime(config: Config, logger: Logger, sandboxOptions: SandboxOptions = {}): Promise<Runtime> {
+  let sandbox: Sandbox | undefined;
+  let baseUrl = config.baseUrl;
+  let apiKey = config.apiKey ?? '';
+  if (config.sandbox) {
+    const { startSandbox } = await import('./sandbox/index.js');
+    sandbox = await startSandbox({ logger: logger.child({ component: 'sandbox' }), ...sandboxOptions });
+    baseUrl = sandbox.url;
+    apiKey = sandbox.apiKey;
+    logger.info({ url: sandbox.url }, 'sandbox gateway started: no real billing data is touched');
+  }
+  const gateway = new Gateway({ baseUrl, apiKey, timeoutMs: config.timeoutMs, rateLimit: config.rateLimit, logger });
+  const engine = new Engine(toolsets, {
+    gateway,
+    tokens: new ConfirmTokens(config.confirmSecret, config.confirmTtlS),
+    connections: new ConnectionResolver(gateway, config.connectionId),
+    logger,
+    sandbox: config.sandbox,
+    readOnly: config.readOnly,
+    tools: config.tools,
+    pollMs: config.exportPollMs,
+  });
+  return {
+    config,
+    logger,
+    engine,
+    gateway,
+    sandbox,
+    processId: `process:${process.pid}:${randomBytes(8).toString('hex')}`,
+    async close() {
+      await gateway.close();
+      await sandbox?.close();
+    },
+  };
+}

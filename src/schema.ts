@@ -1,0 +1,165 @@
+import * as z from 'zod';
+
+/**
+ * Zod helpers the catalogue is written in. Every schema here validates strictly
+ * on the server; filters also carry a compact description (see filterDoc) so that
+ * tools/list stays small while the validator stays exact.
+ */
+
+/** Characters a path id may hold: anything else could change the route. */
+const ID_CHARS = /^[A-Za-z0-9_\-.~@+:=]+$/;
+
+export function id(description: string, max = 100) {
+  return z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(ID_CHARS, { message: 'may only contain letters, digits and _ - . ~ @ + : = (no /, ?, #, spaces or control characters)' })
+    .refine((s) => s !== '.' && s !== '..', { message: 'cannot be "." or ".."' })
+    .describe(description);
+}
+
+export const UNIX_SECONDS = z.number().int().min(0).max(9_999_999_999);
+
+export type Op =
+  | 'is' | 'is_not' | 'starts_with' | 'in' | 'not_in' | 'is_present'
+  | 'after' | 'before' | 'on' | 'between'
+  | 'lt' | 'lte' | 'gt' | 'gte';
+
+export type FilterKind = 'S' | 'E' | 'T' | 'N' | 'B';
+
+export interface FilterMeta {
+  kind: FilterKind;
+  ops: readonly Op[];
+  values?: readonly string[];
+}
+
+/** Registry of filter schemas → their compact description data. */
+export const filterRegistry = new WeakMap<z.ZodType, FilterMeta>();
+/** Registry of nested filter groups (export filters like subscription[status][in]). */
+export const groupRegistry = new WeakMap<z.ZodType, Record<string, FilterMeta>>();
+
+const BASE_OPS: Record<FilterKind, readonly Op[]> = {
+  S: ['is', 'is_not', 'starts_with'],
+  E: ['is', 'is_not', 'in', 'not_in'],
+  T: ['after', 'before', 'on', 'between'],
+  N: ['is', 'is_not', 'lt', 'lte', 'gt', 'gte', 'between'],
+  B: ['is'],
+};
+
+function rangePair(v: z.ZodType<number>) {
+  return z
+    .tuple([v, v])
+    .refine(([a, b]) => a <= b, { message: 'between takes [from, to] with from <= to' });
+}
+
+function opSchema(kind: FilterKind, op: Op, values?: readonly string[]): z.ZodType {
+  if (op === 'is_present') return z.boolean();
+  switch (kind) {
+    case 'B':
+      return z.boolean();
+    case 'T':
+      return op === 'between' ? rangePair(UNIX_SECONDS) : UNIX_SECONDS;
+    case 'N': {
+      const n = z.number().int();
+      return op === 'between' ? rangePair(n) : n;
+    }
+    case 'E': {
+      const e = z.enum(values as [string, ...string[]]);
+      return op === 'in' || op === 'not_in' ? z.array(e).min(1).max(50) : e;
+    }
+    case 'S': {
+      const s = z.string().min(1).max(500);
+      return op === 'in' || op === 'not_in' ? z.array(s).min(1).max(100) : s;
+    }
+  }
+}
+
+function filter(kind: FilterKind, extra: readonly Op[], values?: readonly string[]) {
+  const ops = [...BASE_OPS[kind], ...extra.filter((o) => !BASE_OPS[kind].includes(o))];
+  const shape = Object.fromEntries(ops.map((op) => [op, opSchema(kind, op, values).optional()]));
+  const schema = z
+    .strictObject(shape)
+    .refine((o) => Object.values(o).some((v) => v !== undefined), { message: `needs one operator: ${ops.join(', ')}` })
+    .optional();
+  filterRegistry.set(schema, { kind, ops, values });
+  return schema;
+}
+
+/** Filter builders: the operators Chargebee documents per field kind, plus extras. */
+export const f = {
+  /** string: is, is_not, starts_with (+extra, e.g. 'in', 'not_in', 'is_present') */
+  s: (...extra: Op[]) => filter('S', extra),
+  /** string with in/not_in */
+  sIn: (...extra: Op[]) => filter('S', ['in', 'not_in', ...extra]),
+  /** enumerated string: is, is_not, in, not_in */
+  e: (values: readonly string[], ...extra: Op[]) => filter('E', extra, values),
+  /** timestamp (Unix seconds): after, before, on, between */
+  t: (...extra: Op[]) => filter('T', extra),
+  /** number (integer; money in minor units): is, is_not, lt, lte, gt, gte, between */
+  n: (...extra: Op[]) => filter('N', extra),
+  /** boolean: is */
+  b: () => filter('B', []),
+};
+
+type AnyFilter = ReturnType<typeof filter>;
+
+/** A nested filter group (export params like subscription[status][in]=...). */
+export function group(fields: Record<string, AnyFilter>) {
+  const schema = z.strictObject(fields).optional();
+  const metas: Record<string, FilterMeta> = {};
+  for (const [k, v] of Object.entries(fields)) metas[k] = filterRegistry.get(v)!;
+  groupRegistry.set(schema, metas);
+  return schema;
+}
+
+/** sort_by: {asc|desc: field} */
+export function sortBy(fields: readonly [string, ...string[]]) {
+  return z
+    .strictObject({ asc: z.enum(fields).optional(), desc: z.enum(fields).optional() })
+    .refine((o) => (o.asc === undefined) !== (o.desc === undefined), { message: 'give exactly one of asc or desc' })
+    .optional()
+    .describe(`Sort: {"asc"|"desc": ${fields.join('|')}}`);
+}
+
+/** The paging parameters every list tool takes. */
+export const paging = {
+  limit: z.number().int().min(1).max(100).optional().describe('Page size 1-100 (default 10)'),
+  offset: z
+    .string()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe('next_offset from the previous page, passed back unchanged'),
+};
+
+/** Customer/subscription metadata: a JSON object, sent as JSON text. */
+export const metaData = z
+  .record(z.string(), z.unknown())
+  .optional()
+  .refine((v) => v === undefined || JSON.stringify(v).length <= 65_535, { message: 'meta_data is limited to 65,535 characters of JSON' })
+  .describe('JSON object stored on the resource (not filterable)');
+
+/** Custom fields: keys must start with cf_. */
+export const customFields = z
+  .record(z.string().regex(/^cf_[a-z0-9_]+$/, { message: 'custom field keys look like cf_region' }), z.union([z.string().max(1000), z.number(), z.boolean()]))
+  .optional()
+  .describe('Custom fields defined in Chargebee, e.g. {"cf_region":"emea"}');
+
+export const currency = z.string().regex(/^[A-Z]{3}$/, { message: 'an ISO 4217 code like USD' });
+
+/** Compact text for one filter: kind letter, extra operators, enum values (long lists cut: the validator names them all). */
+export function filterDoc(m: FilterMeta): string {
+  const extra = m.ops.filter((o) => !BASE_OPS[m.kind].includes(o));
+  if (extra.some((o) => o !== 'in' && o !== 'not_in' && o !== 'is_present')) throw new Error(`no compact form for operators ${extra.join(',')}`);
+  let s = m.kind + (extra.includes('in') ? 'i' : '') + (extra.includes('is_present') ? '?' : '');
+  if (m.values) {
+    const shown = m.values.length > 12 ? [...m.values.slice(0, 8), `…${m.values.length - 8} more`] : m.values;
+    s += `:${shown.join('|')}`;
+  }
+  return s;
+}
+
+/** One-line legend for tools that take filters (appended to their description). */
+export const FILTER_LEGEND =
+  'Filters {op:value}: S is|is_not|starts_with, Si also in|not_in, E is|is_not|in|not_in, T after|before|on|between (Unix s), N is|is_not|lt|lte|gt|gte|between, B is; ? adds is_present. in/not_in take arrays, between [from,to].';

@@ -1,0 +1,40 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { UnknownToolError } from './engine.js';
+import type { Runtime } from './runtime.js';
+import { VERSION } from './version.js';
+
+function instructions(rt: Runtime): string {
+  const lines = [
+    'Chargebee billing through the Maton gateway.',
+    'Reads (list_*, get_*, exports) run freely. Every write is two calls: first without confirm_token, which changes nothing and returns a preview (target, effect incl. money) and a confirm_token; show the preview to the user, and only after they agree call again with the same arguments plus confirm_token. A token confirms one write, once.',
+    'Find ids with list_* before writing. Money is in minor units (cents); timestamps are Unix seconds.',
+  ];
+  if (rt.config.readOnly) lines.push('This server is read-only: write tools are not available.');
+  if (rt.sandbox) lines.unshift('SANDBOX: this server talks to a built-in fake Chargebee site with made-up data; nothing real is read or billed. Connections: sandbox-acme (default), sandbox-globex.');
+  return lines.join('\n');
+}
+
+/** One MCP server per client session (the SDK allows one transport per server); the runtime is shared. */
+export function createServer(rt: Runtime, caller: string): Server {
+  const server = new Server(
+    { name: 'chargebee-mcp', title: 'Chargebee (via Maton)', version: VERSION },
+    { capabilities: { tools: { listChanged: false }, logging: {} }, instructions: instructions(rt) },
+  );
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: rt.engine.listTools() }));
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    const token = req.params._meta?.progressToken;
+    const progress =
+      token === undefined
+        ? undefined
+        : (p: { progress: number; total?: number; message?: string }) =>
+            extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } });
+    try {
+      return await rt.engine.call(req.params.name, req.params.arguments, { caller, signal: extra.signal, progress });
+    } catch (e) {
+      if (e instanceof UnknownToolError) throw new McpError(ErrorCode.InvalidParams, e.message);
+      throw e;
+    }
+  });
+  return server;
+}

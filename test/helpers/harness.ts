@@ -1,0 +1,71 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { createServer } from '../../src/server.js';
+import type { SandboxOptions } from '../../src/sandbox/index.js';
+
+export interface Harness {
+  rt: Runtime;
+  client: Client;
+  /** Call a tool; returns the raw MCP result. */
+  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult & { structuredContent?: any }>;
+  /** Requests the sandbox received since the last reset, excluding Maton connection listings. */
+  requests(): Promise<Array<{ method: string; path: string; query: string; headers: Record<string, string>; body: string }>>;
+  reset(): Promise<void>;
+  fault(spec: unknown): Promise<void>;
+  sandboxFetch(path: string, init?: RequestInit): Promise<Response>;
+  connectAs(caller: string): Promise<Client>;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole server, in-process, against the embedded sandbox over real HTTP on
+ * loopback, driven by the official SDK Client.
+ */
+export async function startHarness(opts: { config?: Partial<Config>; env?: Record<string, string>; sandbox?: SandboxOptions; caller?: string } = {}): Promise<Harness> {
+  const config = loadConfig({ sandbox: true, ...opts.config }, { CHARGEBEE_MCP_RATE_LIMIT: '0', ...opts.env });
+  const rt = await createRuntime(config, silentLogger(), { rateLimit: 0, exportCompleteMs: 300, ...opts.sandbox });
+  const sb = rt.sandbox!;
+  const clients: Client[] = [];
+  const connectAs = async (caller: string) => {
+    const [ct, st] = InMemoryTransport.createLinkedPair();
+    await createServer(rt, caller).connect(st);
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    await client.connect(ct);
+    clients.push(client);
+    return client;
+  };
+  const client = await connectAs(opts.caller ?? 'test-caller');
+  const sandboxFetch = (path: string, init: RequestInit = {}) =>
+    fetch(sb.url + path, { ...init, headers: { authorization: `Bearer ${sb.apiKey}`, ...(init.headers as Record<string, string>) } });
+  return {
+    rt,
+    client,
+    connectAs,
+    call: (name, args = {}) => client.callTool({ name, arguments: args }) as Promise<CallToolResult & { structuredContent?: any }>,
+    async requests() {
+      const res = await sandboxFetch('/_sandbox/requests');
+      const body = (await res.json()) as { requests: Array<{ method: string; path: string; query: string; headers: Record<string, string>; body: string }> };
+      return body.requests.filter((r) => r.path !== '/connections');
+    },
+    async reset() {
+      await sandboxFetch('/_sandbox/reset', { method: 'POST' });
+    },
+    async fault(spec) {
+      const res = await sandboxFetch('/_sandbox/faults', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
+      if (!res.ok) throw new Error(`fault refused: ${res.status} ${await res.text()}`);
+    },
+    sandboxFetch,
+    async close() {
+      for (const c of clients) await c.close();
+      await rt.close();
+    },
+  };
+}
+
+export function text(r: CallToolResult): string {
+  return r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+}

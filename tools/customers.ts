@@ -1,0 +1,135 @@
+import * as z from 'zod';
+import type { ToolDef } from '../src/catalog.js';
+import { FILTER_LEGEND, customFields, f, id, metaData, paging, sortBy, currency } from '../src/schema.js';
+import { customerSummary, fullName, who } from '../src/summary.js';
+
+const CHANNELS = ['web', 'app_store', 'play_store'] as const;
+const OFFLINE = ['no_preference', 'cash', 'check', 'bank_transfer', 'ach_credit', 'sepa_credit', 'boleto'] as const;
+
+const address = z
+  .strictObject({
+    first_name: z.string().max(150).optional(),
+    last_name: z.string().max(150).optional(),
+    email: z.string().max(70).optional(),
+    company: z.string().max(250).optional(),
+    phone: z.string().max(50).optional(),
+    line1: z.string().max(150).optional(),
+    line2: z.string().max(150).optional(),
+    line3: z.string().max(150).optional(),
+    city: z.string().max(50).optional(),
+    state_code: z.string().max(50).optional(),
+    state: z.string().max(50).optional(),
+    zip: z.string().max(20).optional(),
+    country: z.string().regex(/^[A-Z]{2}$/, { message: 'an ISO 3166 alpha-2 code like US' }).optional(),
+  })
+  .optional()
+  .describe('Billing address: first_name, last_name, email, company, phone, line1-3, city, state_code, state, zip, country (ISO alpha-2)');
+
+const email = z.string().max(70).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: 'an email address like ada@example.com' });
+
+/** The writable customer fields, shared by create and update. */
+const customerFields = {
+  first_name: z.string().max(150).optional().describe('First name'),
+  last_name: z.string().max(150).optional().describe('Last name'),
+  email: email.optional().describe('Email (invoices and notifications go here)'),
+  company: z.string().max(250).optional().describe('Company name'),
+  phone: z.string().max(50).optional().describe('Phone'),
+  auto_collection: z.enum(['on', 'off']).optional().describe('on: charge the payment method automatically; off: invoices wait for manual payment'),
+  net_term_days: z.number().int().min(0).max(365).optional().describe('Days until invoices are due'),
+  preferred_currency_code: currency.optional().describe('ISO 4217, e.g. USD'),
+  locale: z.string().max(50).optional().describe('e.g. en, fr-CA'),
+  taxability: z.enum(['taxable', 'exempt']).optional().describe('Tax liability'),
+  billing_address: address,
+  meta_data: metaData,
+  custom_fields: customFields,
+};
+
+export const customerTools = [
+  {
+    name: 'list_customers',
+    title: 'List customers',
+    description: `Lists customers, newest first, one page at a time. Use it to find a customer's id by email, name or company before any customer or subscription call. Pass next_offset back as offset for the next page. ${FILTER_LEGEND}`,
+    kind: 'read',
+    method: 'GET',
+    path: '/customers',
+    input: z.strictObject({
+      ...paging,
+      id: f.sIn(),
+      first_name: f.s('is_present'),
+      last_name: f.s('is_present'),
+      email: f.s('is_present'),
+      company: f.s('is_present'),
+      phone: f.s('is_present'),
+      auto_collection: f.e(['on', 'off']),
+      taxability: f.e(['taxable', 'exempt']),
+      offline_payment_method: f.e(OFFLINE),
+      channel: f.e(CHANNELS),
+      created_at: f.t(),
+      updated_at: f.t(),
+      include_deleted: z.boolean().optional().describe('Include deleted customers'),
+      sort_by: sortBy(['created_at', 'updated_at']),
+    }),
+  },
+  {
+    name: 'get_customer',
+    title: 'Get customer',
+    description: 'Gets one customer by id, with their billing address, card summary, credits and custom fields. Find the id with list_customers.',
+    kind: 'read',
+    method: 'GET',
+    path: '/customers/{customer_id}',
+    input: z.strictObject({ customer_id: id('Customer id') }),
+  },
+  {
+    name: 'create_customer',
+    title: 'Create customer',
+    description:
+      'Creates a customer (no subscription, no charge). Two steps: call without confirm_token to preview (it warns about existing customers with the same email), then again with the same arguments plus the returned confirm_token.',
+    kind: 'write',
+    method: 'POST',
+    path: '/customers',
+    input: z.strictObject({ id: id('Customer id to use (default: generated)', 50).optional(), ...customerFields }),
+    async preview(args, t) {
+      const existing = args.email ? await t.get('/customers', {}, { email: { is: args.email }, limit: 5 }) : { list: [] };
+      const dupes = (existing.list ?? []).map((e: any) => customerSummary(e.customer));
+      const name = fullName(args) ?? args.company ?? args.email ?? 'a new customer';
+      return {
+        target: { new_customer: { id: args.id, name: fullName(args), email: args.email, company: args.company }, existing_with_same_email: dupes.length ? dupes : undefined },
+        effect: `Creates customer ${name}${args.email ? ` <${args.email}>` : ''}${args.id ? ` with id ${args.id}` : ''}. Nothing is charged.${dupes.length ? ` Note: ${dupes.length} customer(s) already use this email (${dupes.map((d: any) => d.id).join(', ')}).` : ''}`,
+        version: null,
+      };
+    },
+  },
+  {
+    name: 'update_customer',
+    title: 'Update customer',
+    description:
+      'Changes a customer\'s details (name, email, address, auto_collection, meta_data, custom fields). Only the fields passed change. Two steps: preview without confirm_token (shows old → new), then repeat with the token.',
+    kind: 'write',
+    destructive: true,
+    idempotent: true,
+    method: 'POST',
+    path: '/customers/{customer_id}',
+    input: z.strictObject({ customer_id: id('Customer id'), ...customerFields }),
+    async preview(args, t) {
+      const { customer, card } = await t.get('/customers/{customer_id}', args);
+      const changes: Record<string, { from: unknown; to: unknown }> = {};
+      const { customer_id: _id, connection_id: _c, confirm_token: _t, custom_fields, ...fields } = args;
+      for (const [k, v] of Object.entries({ ...fields, ...(custom_fields ?? {}) })) {
+        if (v === undefined) continue;
+        const before = customer[k];
+        if (JSON.stringify(before) !== JSON.stringify(v)) changes[k] = { from: before ?? null, to: v };
+      }
+      const list = Object.entries(changes).map(([k, c]) => `${k} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`);
+      const billing = changes.auto_collection
+        ? changes.auto_collection.to === 'off'
+          ? ' Future invoices will no longer be charged automatically.'
+          : ' Future invoices will be charged to the payment method on file automatically.'
+        : ' No billing change.';
+      return {
+        target: { customer: customerSummary(customer, card), changes },
+        effect: list.length ? `Updates ${who(customer)}: ${list.join('; ')}.${billing}` : `No field of ${who(customer)} would change.`,
+        version: String(customer.resource_version ?? customer.updated_at ?? ''),
+      };
+    },
+  },
+] as const satisfies readonly ToolDef[];

@@ -1,0 +1,317 @@
+import * as z from 'zod';
+import type { ToolDef } from '../src/catalog.js';
+import { FILTER_LEGEND, f, group, id } from '../src/schema.js';
+
+/**
+ * The 14 Export API jobs (seed 004). Each starts an asynchronous job that
+ * changes no billing data; get_export / wait_for_export follow it to its
+ * download URL. Filters are exactly the ones the Export reference documents.
+ */
+
+const CHANNEL = ['web', 'app_store', 'play_store'] as const;
+const OFFLINE = ['no_preference', 'cash', 'check', 'bank_transfer', 'ach_credit', 'sepa_credit', 'boleto'] as const;
+const INVOICE_STATUS = ['paid', 'posted', 'payment_due', 'not_paid', 'voided', 'pending'] as const;
+const PRICE_TYPE = ['tax_exclusive', 'tax_inclusive'] as const;
+
+const customer = () =>
+  group({
+    id: f.sIn(),
+    first_name: f.s('is_present'),
+    last_name: f.s('is_present'),
+    email: f.s('is_present'),
+    company: f.s('is_present'),
+    phone: f.s('is_present'),
+    auto_collection: f.e(['on', 'off']),
+    taxability: f.e(['taxable', 'exempt']),
+    created_at: f.t(),
+    updated_at: f.t(),
+    offline_payment_method: f.e(OFFLINE),
+    auto_close_invoices: f.b(),
+    channel: f.e(CHANNEL),
+  });
+
+const relationship = () => group({ parent_id: f.s(), payment_owner_id: f.s(), invoice_owner_id: f.s() });
+
+const subscription = () =>
+  group({
+    id: f.sIn(),
+    customer_id: f.sIn(),
+    status: f.e(['future', 'in_trial', 'active', 'non_renewing', 'paused', 'cancelled']),
+    cancel_reason: f.e(
+      ['not_paid', 'no_card', 'fraud_review_failed', 'non_compliant_eu_customer', 'tax_calculation_failed', 'currency_incompatible_with_gateway', 'non_compliant_customer'],
+      'is_present',
+    ),
+    remaining_billing_cycles: f.n('is_present'),
+    created_at: f.t(),
+    activated_at: f.t('is_present'),
+    next_billing_at: f.t(),
+    cancelled_at: f.t(),
+    has_scheduled_changes: f.b(),
+    updated_at: f.t(),
+    offline_payment_method: f.e(OFFLINE),
+    auto_close_invoices: f.b(),
+    channel: f.e(CHANNEL),
+  });
+
+const invoiceFields = {
+  id: f.sIn(),
+  recurring: f.b(),
+  status: f.e(INVOICE_STATUS),
+  price_type: f.e(PRICE_TYPE),
+  date: f.t(),
+  paid_at: f.t(),
+  total: f.n(),
+  amount_paid: f.n(),
+  amount_adjusted: f.n(),
+  credits_applied: f.n(),
+  amount_due: f.n(),
+  dunning_status: f.e(['in_progress', 'exhausted', 'stopped', 'success'], 'is_present'),
+  updated_at: f.t(),
+  channel: f.e(CHANNEL),
+};
+
+const month = z.number().int().min(1).max(12);
+const year = z.number().int().min(2000).max(2100);
+
+/** Parameters of the two revenue reports (required period, validated from <= to). */
+const reportParams = {
+  report_by: z.enum(['customer', 'invoice', 'product', 'subscription']).describe('Report scope'),
+  report_from_month: month.describe('First month 1-12'),
+  report_from_year: year.describe('First year'),
+  report_to_month: month.describe('Last month 1-12'),
+  report_to_year: year.describe('Last year'),
+  include_discounts: z.boolean().optional().describe('Amounts after discounts (default true)'),
+  payment_owner: f.sIn(),
+  item_id: f.sIn(),
+  item_price_id: f.sIn(),
+  cancel_reason_code: f.sIn(),
+  business_entity_id: f.s(),
+  invoice: group(invoiceFields),
+  subscription: subscription(),
+  customer: customer(),
+  relationship: relationship(),
+};
+
+const periodInOrder = (a: any) => a.report_from_year * 12 + a.report_from_month <= a.report_to_year * 12 + a.report_to_month;
+const periodMessage = { message: 'the report period must not end before it starts (report_from_* <= report_to_*)', path: ['report_to_month'] };
+
+const exportType = z.enum(['data', 'import_friendly_data']).optional().describe('data (default) or import_friendly_data (CSV for bulk import)');
+
+function exportTool(name: string, what: string, input: z.ZodObject): ToolDef {
+  return {
+    name: `export_${name}`,
+    title: `Export ${what}`,
+    description: `Starts an export job of ${what} (zip of CSV files). Changes no billing data; at most 5 jobs run at once. Then call wait_for_export with the returned export id for the download URL. ${FILTER_LEGEND}`,
+    kind: 'read',
+    idempotent: false,
+    method: 'POST',
+    path: `/exports/${name}`,
+    input,
+  };
+}
+
+const STATUS_TEXT = (e: any) => `export ${e?.id} is ${e?.status}`;
+
+export const exportTools = [
+  {
+    name: 'get_export',
+    title: 'Get export',
+    description: 'Gets an export job: status in_process, completed (with download.download_url and valid_till) or failed. To wait for completion use wait_for_export.',
+    kind: 'read',
+    method: 'GET',
+    path: '/exports/{export_id}',
+    input: z.strictObject({ export_id: id('Export id from an export_* call') }),
+  },
+  {
+    name: 'wait_for_export',
+    title: 'Wait for export',
+    description:
+      'Waits for an export job to finish, polling it (every 10 s; sends progress notifications), and returns it with its download URL. If max_wait_s passes first it returns the job still in_process: call again with the same export_id.',
+    kind: 'read',
+    method: 'GET',
+    path: '/exports/{export_id}',
+    input: z.strictObject({
+      export_id: id('Export id from an export_* call'),
+      max_wait_s: z.number().int().min(1).max(3600).optional().describe('Longest wait in seconds (default 50)'),
+    }),
+    poll: { done: (b: any) => b?.export?.status !== 'in_process', progress: (b: any) => STATUS_TEXT(b?.export) },
+  },
+  exportTool(
+    'revenue_recognition',
+    'the revenue recognition report',
+    z.strictObject({ ...reportParams, currency_code: z.string().regex(/^[A-Z]{3}$/).optional().describe('ISO 4217; default: consolidated in base currency') }).refine(periodInOrder, periodMessage),
+  ),
+  exportTool('deferred_revenue', 'the deferred revenue report', z.strictObject(reportParams).refine(periodInOrder, periodMessage)),
+  exportTool(
+    'coupons',
+    'coupons',
+    z.strictObject({
+      currency_code: f.sIn(),
+      coupon: group({
+        id: f.sIn(),
+        name: f.sIn(),
+        discount_type: f.e(['fixed_amount', 'percentage']),
+        duration_type: f.e(['one_time', 'forever', 'limited_period']),
+        status: f.e(['active', 'expired', 'archived', 'deleted']),
+        apply_on: f.e(['invoice_amount', 'each_specified_item']),
+        created_at: f.t(),
+        updated_at: f.t(),
+      }),
+    }),
+  ),
+  exportTool('customers', 'customers', z.strictObject({ export_type: exportType, business_entity_id: f.s(), customer: customer(), relationship: relationship() })),
+  exportTool(
+    'subscriptions',
+    'subscriptions',
+    z.strictObject({ export_type: exportType, item_id: f.sIn(), item_price_id: f.sIn(), cancel_reason_code: f.sIn(), subscription: subscription() }),
+  ),
+  exportTool(
+    'invoices',
+    'invoices',
+    z.strictObject({
+      payment_owner: f.sIn(),
+      invoice: group({ ...invoiceFields, subscription_id: f.sIn('is_present'), customer_id: f.sIn() }),
+    }),
+  ),
+  exportTool(
+    'credit_notes',
+    'credit notes',
+    z.strictObject({
+      credit_note: group({
+        id: f.sIn(),
+        customer_id: f.sIn(),
+        subscription_id: f.sIn('is_present'),
+        reference_invoice_id: f.sIn(),
+        type: f.e(['adjustment', 'refundable']),
+        reason_code: f.e(['write_off', 'subscription_change', 'subscription_cancellation', 'subscription_pause', 'chargeback', 'product_unsatisfactory', 'service_unsatisfactory', 'order_change', 'order_cancellation', 'waiver', 'other', 'fraudulent']),
+        create_reason_code: f.sIn(),
+        status: f.e(['adjusted', 'refunded', 'refund_due', 'voided']),
+        date: f.t(),
+        total: f.n(),
+        price_type: f.e(PRICE_TYPE),
+        amount_allocated: f.n(),
+        amount_refunded: f.n(),
+        amount_available: f.n(),
+        voided_at: f.t(),
+        updated_at: f.t(),
+        channel: f.e(CHANNEL),
+      }),
+    }),
+  ),
+  exportTool(
+    'transactions',
+    'transactions',
+    z.strictObject({
+      transaction: group({
+        id: f.sIn(),
+        customer_id: f.sIn('is_present'),
+        subscription_id: f.sIn('is_present'),
+        payment_source_id: f.sIn('is_present'),
+        payment_method: f.e(['card', 'cash', 'check', 'chargeback', 'bank_transfer', 'amazon_payments', 'paypal_express_checkout', 'direct_debit', 'alipay', 'unionpay', 'apple_pay', 'wechat_pay', 'ach_credit', 'sepa_credit', 'ideal', 'google_pay', 'sofort', 'bancontact', 'giropay', 'dotpay', 'other', 'upi', 'netbanking_emandates', 'custom', 'boleto', 'venmo', 'pay_to', 'faster_payments', 'sepa_instant_transfer']),
+        gateway: f.e(['chargebee', 'chargebee_payments', 'stripe', 'wepay', 'braintree', 'authorize_net', 'paypal_pro', 'pin', 'eway', 'eway_rapid', 'worldpay', 'balanced_payments', 'beanstream', 'bluepay', 'elavon', 'first_data_global', 'hdfc', 'migs', 'nmi', 'ogone', 'paymill', 'paypal_payflow_pro', 'sage_pay', 'tco', 'wirecard', 'amazon_payments', 'paypal_express_checkout', 'gocardless', 'adyen', 'orbital', 'moneris_us', 'moneris', 'bluesnap', 'cybersource', 'vantiv', 'checkout_com', 'paypal', 'ingenico_direct', 'exact', 'mollie', 'quickbooks', 'razorpay', 'global_payments', 'bank_of_america', 'ecentric', 'metrics_global', 'windcave', 'ebanx', 'not_applicable']),
+        gateway_account_id: f.sIn(),
+        id_at_gateway: f.s(),
+        reference_number: f.s('is_present'),
+        type: f.e(['authorization', 'payment', 'refund', 'payment_reversal']),
+        date: f.t(),
+        amount: f.n(),
+        amount_capturable: f.n(),
+        status: f.e(['in_progress', 'success', 'voided', 'failure', 'timeout', 'needs_attention']),
+        updated_at: f.t(),
+      }),
+    }),
+  ),
+  exportTool(
+    'orders',
+    'orders',
+    z.strictObject({
+      total: f.n(),
+      order: group({
+        id: f.sIn(),
+        subscription_id: f.sIn('is_present'),
+        customer_id: f.sIn(),
+        status: f.e(['new', 'processing', 'complete', 'cancelled', 'voided', 'queued', 'awaiting_shipment', 'on_hold', 'delivered', 'shipped', 'partially_delivered', 'returned']),
+        price_type: f.e(PRICE_TYPE),
+        order_date: f.t(),
+        shipping_date: f.t(),
+        shipped_at: f.t(),
+        delivered_at: f.t(),
+        cancelled_at: f.t(),
+        amount_paid: f.n(),
+        refundable_credits: f.n(),
+        refundable_credits_issued: f.n(),
+        updated_at: f.t(),
+        resent_status: f.e(['fully_resent', 'partially_resent']),
+        is_resent: f.b(),
+        original_order_id: f.s(),
+      }),
+    }),
+  ),
+  exportTool('item_families', 'item families', z.strictObject({ item_family: group({ id: f.sIn(), name: f.s(), updated_at: f.t() }) })),
+  exportTool(
+    'items',
+    'items',
+    z.strictObject({
+      item: group({
+        id: f.sIn(),
+        item_family_id: f.sIn(),
+        type: f.e(['plan', 'addon', 'charge']),
+        name: f.s(),
+        item_applicability: f.e(['all', 'restricted']),
+        status: f.e(['active', 'archived', 'deleted']),
+        is_giftable: f.b(),
+        updated_at: f.t(),
+        enabled_for_checkout: f.b(),
+        enabled_in_portal: f.b(),
+        metered: f.b(),
+        usage_calculation: f.e(['sum_of_usages', 'last_usage', 'max_usage']),
+        channel: f.e(CHANNEL),
+      }),
+    }),
+  ),
+  exportTool(
+    'item_prices',
+    'item prices',
+    z.strictObject({
+      item_family_id: f.sIn(),
+      item_type: f.e(['plan', 'addon', 'charge']),
+      currency_code: f.sIn(),
+      item_price: group({
+        id: f.sIn(),
+        name: f.sIn(),
+        pricing_model: f.e(['flat_fee', 'per_unit', 'tiered', 'volume', 'stairstep']),
+        item_id: f.sIn(),
+        trial_period: f.n(),
+        trial_period_unit: f.e(['day', 'month']),
+        status: f.e(['active', 'archived', 'deleted']),
+        updated_at: f.t(),
+        period_unit: f.e(['day', 'week', 'month', 'year']),
+        period: f.n(),
+        channel: f.e(CHANNEL),
+      }),
+    }),
+  ),
+  exportTool(
+    'attached_items',
+    'attached items',
+    z.strictObject({
+      item_type: f.e(['addon', 'charge']),
+      attached_item: group({
+        id: f.sIn(),
+        item_id: f.sIn(),
+        type: f.e(['recommended', 'mandatory', 'optional']),
+        charge_on_event: f.e(['subscription_creation', 'subscription_trial_start', 'plan_activation', 'subscription_activation', 'contract_termination', 'on_demand']),
+        updated_at: f.t(),
+        parent_item_id: f.sIn(),
+      }),
+    }),
+  ),
+  exportTool(
+    'differential_prices',
+    'differential prices',
+    z.strictObject({
+      item_id: f.sIn(),
+      differential_price: group({ item_price_id: f.sIn(), id: f.sIn(), parent_item_id: f.sIn() }),
+    }),
+  ),
+] as const satisfies readonly ToolDef[];

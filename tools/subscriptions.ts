@@ -1,0 +1,270 @@
+import * as z from 'zod';
+import type { Args, TargetReader, ToolDef } from '../src/catalog.js';
+import { ToolError } from '../src/errors.js';
+import { FILTER_LEGEND, UNIX_SECONDS, customFields, f, id, metaData, paging, sortBy } from '../src/schema.js';
+import { customerSummary, day, itemsTotal, money, period, subscriptionSummary, who } from '../src/summary.js';
+
+const STATUSES = ['future', 'in_trial', 'active', 'non_renewing', 'paused', 'cancelled', 'transferred'] as const;
+const CANCEL_REASONS = ['not_paid', 'no_card', 'fraud_review_failed', 'non_compliant_eu_customer', 'tax_calculation_failed', 'currency_incompatible_with_gateway', 'non_compliant_customer'] as const;
+const CANCEL_OPTIONS = ['immediately', 'end_of_term', 'specific_date', 'end_of_billing_term'] as const;
+
+/** Options shared by both cancel endpoints (PC 1.0 cancel and PC 2.0 cancel_for_items). */
+const cancelOptions = {
+  cancel_at: UNIX_SECONDS.optional().describe('Unix seconds; required with cancel_option specific_date'),
+  credit_option_for_current_term_charges: z
+    .enum(['none', 'prorate', 'full'])
+    .optional()
+    .describe('Credit for the current term when cancelling immediately: none, prorate (unused part) or full'),
+  unbilled_charges_option: z.enum(['invoice', 'delete']).optional().describe('Unbilled charges: invoice them now or delete them'),
+  account_receivables_handling: z
+    .enum(['no_action', 'schedule_payment_collection', 'write_off'])
+    .optional()
+    .describe('What to do with unpaid invoices'),
+  refundable_credits_handling: z.enum(['no_action', 'schedule_refund']).optional().describe('What to do with refundable credits'),
+  cancel_reason_code: z.string().min(1).max(100).optional().describe('A cancellation reason code configured in Chargebee'),
+};
+
+const requireCancelAt = (a: { cancel_option?: string; cancel_at?: number }) => (a.cancel_option === 'specific_date') === (a.cancel_at !== undefined);
+const cancelAtMessage = { message: 'cancel_at is required with cancel_option specific_date, and only then', path: ['cancel_at'] };
+
+async function fetchSubscription(args: Args, t: TargetReader) {
+  const { subscription, customer, card } = await t.get('/subscriptions/{subscription_id}', args);
+  if (subscription.status === 'cancelled' || subscription.status === 'transferred') {
+    throw new ToolError(
+      `Subscription ${subscription.id} of ${who(customer)} is already ${subscription.status}${subscription.cancelled_at ? ` (since ${day(subscription.cancelled_at)})` : ''}: there is nothing to cancel.`,
+    );
+  }
+  return { subscription, customer, card };
+}
+
+/** The plain-language consequence of a cancellation, for the preview. */
+function cancelEffect(s: any, customer: any, args: Args): string {
+  const cur = s.currency_code;
+  const recurring = s.subscription_items ? itemsTotal(s.subscription_items) : s.plan_amount ?? s.plan_unit_price;
+  const next = s.next_billing_at ? `the next invoice of ${money(recurring, cur)} due ${day(s.next_billing_at)} will not be raised` : 'no further invoices will be raised';
+  const option = args.cancel_option ?? (args.end_of_term ? 'end_of_term' : 'immediately');
+  const whoText = `subscription ${s.id} of ${who(customer)} (${s.status}, ${money(recurring, cur)} ${period(s)})`;
+  if (option === 'end_of_term' || option === 'end_of_billing_term') {
+    const end = day(s.current_term_end) ?? 'the end of the current term';
+    return `Schedules cancellation of ${whoText}: it stays ${s.status} until the end of the current term on ${end}, then cancels (status non_renewing until then). Billing stops after ${end}; no refund; ${next}.`;
+  }
+  if (option === 'specific_date') {
+    return `Schedules cancellation of ${whoText} on ${day(args.cancel_at)}. Billing stops then; ${next}.`;
+  }
+  const termAmount = money(recurring, cur);
+  let credit = `no credit or refund for the unused part of the current term (paid ${termAmount})`;
+  if (args.credit_option_for_current_term_charges === 'prorate' && s.current_term_start && s.current_term_end) {
+    const now = Date.now() / 1000;
+    const unused = Math.max(0, Math.min(1, (s.current_term_end - now) / (s.current_term_end - s.current_term_start)));
+    credit = `a prorated credit note of about ${money(Math.round(recurring * unused), cur)} for the unused part of the term`;
+  } else if (args.credit_option_for_current_term_charges === 'full') {
+    credit = `a credit note for the full current-term charge of ${termAmount}`;
+  }
+  const unbilled = args.unbilled_charges_option === 'delete' ? ' Unbilled charges are deleted.' : args.unbilled_charges_option === 'invoice' ? ' Unbilled charges are invoiced now.' : '';
+  return `Cancels ${whoText} immediately: status becomes cancelled now and billing stops; ${next}; ${credit}.${unbilled}`;
+}
+
+async function cancelPreview(args: Args, t: TargetReader, pc: 1 | 2) {
+  const { subscription, customer, card } = await fetchSubscription(args, t);
+  const isPc2 = Array.isArray(subscription.subscription_items);
+  if (pc === 1 && isPc2) {
+    throw new ToolError(`Subscription ${subscription.id} is on Product Catalog 2.0 (it has subscription_items): use cancel_subscription_for_items.`);
+  }
+  return {
+    target: { subscription: subscriptionSummary(subscription), customer: customerSummary(customer, card) },
+    effect: cancelEffect(subscription, customer, args),
+    version: String(subscription.resource_version ?? subscription.updated_at ?? ''),
+  };
+}
+
+const subscriptionItem = z.strictObject({
+  item_price_id: id('Item price id (first entry: a plan price)'),
+  quantity: z.number().int().min(1).max(1_000_000).optional().describe('Units, for per-unit prices'),
+  unit_price: z.number().int().min(0).optional().describe('Override price in minor units (cents)'),
+  billing_cycles: z.number().int().min(1).optional().describe('Cycles to bill this item'),
+  trial_end: UNIX_SECONDS.optional().describe('Item trial end, Unix seconds'),
+});
+
+export const subscriptionTools = [
+  {
+    name: 'list_subscriptions',
+    title: 'List subscriptions',
+    description: `Lists subscriptions with their customer, newest first, one page at a time. Filter by customer_id, status, item_price_id, dates. Pass next_offset back as offset for the next page. ${FILTER_LEGEND}`,
+    kind: 'read',
+    method: 'GET',
+    path: '/subscriptions',
+    input: z.strictObject({
+      ...paging,
+      id: f.sIn(),
+      customer_id: f.sIn(),
+      item_id: f.sIn(),
+      item_price_id: f.sIn(),
+      plan_id: f.sIn(),
+      status: f.e(STATUSES),
+      cancel_reason: f.e(CANCEL_REASONS, 'is_present'),
+      remaining_billing_cycles: f.n('is_present'),
+      created_at: f.t(),
+      activated_at: f.t('is_present'),
+      next_billing_at: f.t(),
+      cancelled_at: f.t(),
+      updated_at: f.t(),
+      has_scheduled_changes: f.b(),
+      offline_payment_method: f.e(['no_preference', 'cash', 'check', 'bank_transfer', 'ach_credit', 'sepa_credit', 'boleto']),
+      auto_close_invoices: f.b(),
+      channel: f.e(['web', 'app_store', 'play_store']),
+      sort_by: sortBy(['created_at', 'updated_at']),
+    }),
+  },
+  {
+    name: 'get_subscription',
+    title: 'Get subscription',
+    description: 'Gets one subscription by id with its customer: status, items and prices, current term, next billing date. Find ids with list_subscriptions.',
+    kind: 'read',
+    method: 'GET',
+    path: '/subscriptions/{subscription_id}',
+    input: z.strictObject({ subscription_id: id('Subscription id') }),
+  },
+  {
+    name: 'create_subscription',
+    title: 'Create subscription (Product Catalog 1.0)',
+    description:
+      'Creates a customer and a plan-based subscription on a Product Catalog 1.0 site. On PC 2.0 sites use create_subscription_for_items. Two steps: preview without confirm_token (fetches the plan and states the first charge), then repeat with the token.',
+    kind: 'write',
+    method: 'POST',
+    path: '/subscriptions',
+    input: z.strictObject({
+      plan_id: id('Plan id'),
+      plan_quantity: z.number().int().min(1).optional().describe('Plan units'),
+      plan_unit_price: z.number().int().min(0).optional().describe('Override plan price, minor units'),
+      id: id('Subscription id (default: generated)', 50).optional(),
+      trial_end: UNIX_SECONDS.optional().describe('Trial end, Unix seconds (0: no trial)'),
+      billing_cycles: z.number().int().min(1).optional().describe('Cycles before the subscription ends'),
+      start_date: UNIX_SECONDS.optional().describe('Future start, Unix seconds'),
+      auto_collection: z.enum(['on', 'off']).optional().describe('Charge automatically'),
+      coupon_ids: z.array(id('Coupon id')).max(20).optional().describe('Coupon ids'),
+      customer: z
+        .strictObject({
+          email: z.string().max(70).optional(),
+          first_name: z.string().max(150).optional(),
+          last_name: z.string().max(150).optional(),
+          company: z.string().max(250).optional(),
+          phone: z.string().max(50).optional(),
+          auto_collection: z.enum(['on', 'off']).optional(),
+        })
+        .optional()
+        .describe('The new customer: email, first_name, last_name, company, phone, auto_collection'),
+      addons: z
+        .array(z.strictObject({ id: id('Addon id'), quantity: z.number().int().min(1).optional(), unit_price: z.number().int().min(0).optional() }))
+        .max(50)
+        .optional()
+        .describe('Addons: [{id, quantity?, unit_price?}]'),
+      meta_data: metaData,
+      custom_fields: customFields,
+    }),
+    async preview(args, t) {
+      const { plan } = await t.get('/plans/{plan_id}', args);
+      const price = args.plan_unit_price ?? plan.price;
+      const qty = args.plan_quantity ?? 1;
+      const charge = money(price * qty, plan.currency_code);
+      const when = args.trial_end ? `no charge until the trial ends on ${day(args.trial_end)}, then ${charge}` : args.start_date ? `starts on ${day(args.start_date)}, first charge ${charge}` : `an invoice of about ${charge} (before addons, tax and coupons) is raised now`;
+      return {
+        target: { plan: { id: plan.id, name: plan.name, price: money(plan.price, plan.currency_code), period: `${plan.period} ${plan.period_unit}` }, customer: args.customer },
+        effect: `Creates customer ${args.customer?.email ?? '(no email)'} and subscribes them to ${plan.name ?? plan.id} ×${qty}: ${when}; then ${charge} every ${plan.period} ${plan.period_unit}(s).`,
+        version: String(plan.resource_version ?? plan.updated_at ?? ''),
+      };
+    },
+  },
+  {
+    name: 'create_subscription_for_items',
+    title: 'Create subscription for items',
+    description:
+      'Subscribes an existing customer to item prices (Product Catalog 2.0). First item must be a plan price; add addons/charges after it. Find ids with list_customers and list_item_prices. Two steps: preview without confirm_token (shows prices and the first charge), then repeat with the token.',
+    kind: 'write',
+    method: 'POST',
+    path: '/customers/{customer_id}/subscription_for_items',
+    input: z.strictObject({
+      customer_id: id('Customer id'),
+      subscription_items: z.array(subscriptionItem).min(1).max(50).describe('[{item_price_id, quantity?, unit_price?, billing_cycles?, trial_end?}]'),
+      id: id('Subscription id (default: generated)', 50).optional(),
+      trial_end: UNIX_SECONDS.optional().describe('Trial end, Unix seconds'),
+      billing_cycles: z.number().int().min(1).optional().describe('Cycles before the subscription ends'),
+      start_date: UNIX_SECONDS.optional().describe('Future start, Unix seconds'),
+      auto_collection: z.enum(['on', 'off']).optional().describe('Charge automatically'),
+      coupon_ids: z.array(id('Coupon id')).max(20).optional().describe('Coupon ids'),
+      invoice_immediately: z.boolean().optional().describe('Invoice now (default true) or with the next renewal'),
+      po_number: z.string().max(100).optional().describe('Purchase order number'),
+      meta_data: metaData,
+      custom_fields: customFields,
+    }),
+    async preview(args, t) {
+      const { customer, card } = await t.get('/customers/{customer_id}', args);
+      const prices = await Promise.all(args.subscription_items.map((i: any) => t.get('/item_prices/{item_price_id}', i)));
+      const lines = args.subscription_items.map((i: any, n: number) => {
+        const p = prices[n].item_price;
+        if (p.status !== 'active') throw new ToolError(`Item price ${p.id} is ${p.status}: choose an active price (list_item_prices with status {"is":"active"}).`);
+        const unit = i.unit_price ?? p.price ?? 0;
+        const qty = i.quantity ?? 1;
+        return { item_price_id: p.id, name: p.external_name ?? p.name, type: p.item_type, quantity: qty, unit_price: money(unit, p.currency_code), amount: unit * (p.pricing_model === 'flat_fee' ? 1 : qty), currency: p.currency_code, period: p.period_unit ? `${p.period ?? 1} ${p.period_unit}` : 'one-time' };
+      });
+      const currencies = new Set(lines.map((l: any) => l.currency));
+      if (currencies.size > 1) throw new ToolError(`The item prices mix currencies (${[...currencies].join(', ')}): use prices of one currency.`);
+      const cur = lines[0].currency;
+      const total = money(lines.reduce((s: number, l: any) => s + l.amount, 0), cur);
+      const pay = customer.auto_collection === 'on' && card ? ` charged to ${card.card_type ?? 'card'} ${card.masked_number ?? ''}`.trimEnd() : ' left for the customer to pay';
+      const when = args.trial_end
+        ? `No charge until the trial ends on ${day(args.trial_end)}; then ${total} per term`
+        : args.start_date
+          ? `Starts on ${day(args.start_date)}; first invoice about ${total}`
+          : args.invoice_immediately === false
+            ? `Charges of about ${total} are added to the next invoice`
+            : `An invoice of about ${total} (before tax and coupons) is raised now and${pay}`;
+      return {
+        target: {
+          customer: customerSummary(customer, card),
+          items: lines.map(({ amount: _a, currency: _c, ...l }: any) => l),
+          coupon_ids: args.coupon_ids,
+        },
+        effect: `Subscribes ${who(customer)} to ${lines.map((l: any) => `${l.item_price_id} ×${l.quantity} at ${l.unit_price} (${l.period})`).join(', ')}. ${when}.`,
+        version: [customer.resource_version, ...prices.map((p: any) => p.item_price.resource_version ?? p.item_price.updated_at)].join('|'),
+      };
+    },
+  },
+  {
+    name: 'cancel_subscription',
+    title: 'Cancel subscription (Product Catalog 1.0)',
+    description:
+      'Cancels a plan-based subscription on a Product Catalog 1.0 site; on PC 2.0 sites use cancel_subscription_for_items. Two steps: preview without confirm_token (states when billing stops and any credit), then repeat with the token.',
+    kind: 'write',
+    destructive: true,
+    method: 'POST',
+    path: '/subscriptions/{subscription_id}/cancel',
+    input: z
+      .strictObject({
+        subscription_id: id('Subscription id'),
+        end_of_term: z.boolean().optional().describe('true: cancel at the end of the current term'),
+        cancel_option: z.enum(CANCEL_OPTIONS).optional().describe('When to cancel (instead of end_of_term)'),
+        ...cancelOptions,
+      })
+      .refine((a) => !(a.end_of_term !== undefined && a.cancel_option !== undefined), { message: 'give end_of_term or cancel_option, not both', path: ['cancel_option'] })
+      .refine(requireCancelAt, cancelAtMessage) as unknown as z.ZodObject,
+    preview: (args, t) => cancelPreview(args, t, 1),
+  },
+  {
+    name: 'cancel_subscription_for_items',
+    title: 'Cancel subscription',
+    description:
+      'Cancels a subscription on a Product Catalog 2.0 site, now or at term end. Find it with list_subscriptions. Two steps: preview without confirm_token (states when billing stops, the invoice that will not be raised and any credit), then repeat with the token.',
+    kind: 'write',
+    destructive: true,
+    method: 'POST',
+    path: '/subscriptions/{subscription_id}/cancel_for_items',
+    input: z
+      .strictObject({
+        subscription_id: id('Subscription id'),
+        cancel_option: z.enum(CANCEL_OPTIONS).describe('immediately, end_of_term, specific_date (with cancel_at) or end_of_billing_term'),
+        ...cancelOptions,
+      })
+      .refine(requireCancelAt, cancelAtMessage) as unknown as z.ZodObject,
+    preview: (args, t) => cancelPreview(args, t, 2),
+  },
+] as const satisfies readonly ToolDef[];
