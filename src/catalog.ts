@@ -23,7 +23,12 @@ export interface ToolDef {
   /** Writes: fetch the target(s) and say, for a person, what will happen. */
   preview?: (args: Args, t: TargetReader) => Promise<Preview>;
   /** Long-running reads: repeat the GET until done(body), sending progress. */
-  poll?: { done: (body: any) => boolean; progress: (body: any) => string };
+  poll?: {
+    done: (body: any) => boolean;
+    /** A finished job that failed: the error message to return. */
+    failed?: (body: any) => string | undefined;
+    progress: (body: any) => string;
+  };
 }
 
 export type Args = Record<string, any>;

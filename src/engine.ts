@@ -47,8 +47,8 @@ interface Entry {
 const LOCAL_PARAMS = new Set(['connection_id', 'confirm_token', 'max_wait_s']);
 const DEFAULT_MAX_WAIT_S = 50;
 
-const connectionParam = id('Maton connection to use (default: the pinned or only active one)').optional();
-const confirmParam = z.string().min(10).max(2000).optional().describe('Omit to preview; then repeat the call with the token the preview returned');
+const connectionParam = id('Maton connection id (default: pinned or only one)').optional();
+const confirmParam = z.string().min(10).max(2000).optional().describe("Omit to preview; pass the preview's token to write");
 
 export class UnknownToolError extends Error {}
 
@@ -134,7 +134,11 @@ export class Engine {
     const started = Date.now();
     for (let n = 1; ; n++) {
       const res = await this.o.gateway.call(this.request(entry, args, connection, ctx.signal));
-      if (poll.done(res.body)) return this.ok(shapeResult(res.body, entry.listKey));
+      if (poll.done(res.body)) {
+        const failure = poll.failed?.(res.body);
+        if (failure) throw new ToolError(failure, { result: shapeResult(res.body, entry.listKey) });
+        return this.ok(shapeResult(res.body, entry.listKey));
+      }
       const waited = Date.now() - started;
       if (waited + this.o.pollMs > maxMs) {
         return this.ok({

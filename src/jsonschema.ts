@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { filterDoc, filterRegistry, groupRegistry } from './schema.js';
+import { filterDoc, filterRegistry, groupRegistry, type FilterMeta } from './schema.js';
 
 type Json = Record<string, unknown>;
 
@@ -20,7 +20,7 @@ export function advertisedSchema(schema: z.ZodType): Json {
       const fields = groupRegistry.get(zs);
       const j = ctx.jsonSchema as Json;
       if (meta || fields) {
-        const description = meta ? filterDoc(meta) : Object.entries(fields!).map(([k, m]) => `${k} ${filterDoc(m)}`).join('; ');
+        const description = meta ? filterDoc(meta) : groupDoc(fields!);
         replace(j, { type: 'object', description });
       } else if (zs !== schema && j.type === 'object') {
         replace(j, { type: 'object', ...(j.description ? { description: j.description } : {}) });
@@ -33,10 +33,24 @@ export function advertisedSchema(schema: z.ZodType): Json {
     },
   }) as Json;
   delete js.$schema;
+  // Strictness is enforced (and explained) by the server; not worth bytes in every listing.
+  delete js.additionalProperties;
   return js;
 }
 
 function replace(target: Json, value: Json): void {
   for (const k of Object.keys(target)) delete target[k];
   Object.assign(target, value);
+}
+
+/** A nested filter group in one line: fields of the same kind share their code, enums list their values. */
+function groupDoc(fields: Record<string, FilterMeta>): string {
+  const byCode = new Map<string, string[]>();
+  const enums: string[] = [];
+  for (const [k, m] of Object.entries(fields)) {
+    const doc = filterDoc(m);
+    if (m.values) enums.push(`${k} ${doc}`);
+    else byCode.set(doc, [...(byCode.get(doc) ?? []), k]);
+  }
+  return [...[...byCode].map(([code, keys]) => `${code} ${keys.join(',')}`), ...enums].join('; ');
 }

@@ -154,7 +154,8 @@ export function filterDoc(m: FilterMeta): string {
   if (extra.some((o) => o !== 'in' && o !== 'not_in' && o !== 'is_present')) throw new Error(`no compact form for operators ${extra.join(',')}`);
   let s = m.kind + (extra.includes('in') ? 'i' : '') + (extra.includes('is_present') ? '?' : '');
   if (m.values) {
-    const shown = m.values.length > 12 ? [...m.values.slice(0, 8), `…${m.values.length - 8} more`] : m.values;
+    // Long value lists are cut: the validator's error lists every allowed value.
+    const shown = m.values.length > 6 ? [...m.values.slice(0, 4), '…'] : m.values;
     s += `:${shown.join('|')}`;
   }
   return s;
@@ -162,4 +163,4 @@ export function filterDoc(m: FilterMeta): string {
 
 /** One-line legend for tools that take filters (appended to their description). */
 export const FILTER_LEGEND =
-  'Filters {op:value}: S is|is_not|starts_with, Si also in|not_in, E is|is_not|in|not_in, T after|before|on|between (Unix s), N is|is_not|lt|lte|gt|gte|between, B is; ? adds is_present. in/not_in take arrays, between [from,to].';
+  'Filters {op:value}: S is|is_not|starts_with (Si +in|not_in), E is|is_not|in|not_in, T after|before|on|between (Unix s), N is|is_not|lt|lte|gt|gte|between, B is; ? +is_present; in: [..], between: [a,b].';

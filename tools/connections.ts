@@ -12,8 +12,7 @@ export const connectionTools = [
   {
     name: 'list_connections',
     title: 'List Maton connections',
-    description:
-      'Lists your Maton connections to Chargebee sites (id, status, times). Pass a connection id as connection_id to any Chargebee tool when you have several.',
+    description: 'Lists Maton connections to Chargebee sites. With several, pass one as connection_id to Chargebee tools.',
     kind: 'read',
     api: 'maton',
     method: 'GET',
@@ -26,7 +25,7 @@ export const connectionTools = [
   {
     name: 'get_connection',
     title: 'Get Maton connection',
-    description: 'Gets one Maton connection: status and, while PENDING, the url to open in a browser to authorise Chargebee.',
+    description: 'Gets a Maton connection: status and, while PENDING, the url to authorise it in a browser.',
     kind: 'read',
     api: 'maton',
     method: 'GET',
@@ -36,8 +35,7 @@ export const connectionTools = [
   {
     name: 'create_connection',
     title: 'Create Maton connection',
-    description:
-      'Starts a new Maton connection to a Chargebee site; returns a url the user opens in a browser to authorise it (status PENDING until then). Two steps: preview without confirm_token, then repeat with the token.',
+    description: 'Starts a Maton connection to a Chargebee site; returns a url to open in a browser to authorise it (PENDING until then). Preview, then confirm with its token.',
     kind: 'write',
     api: 'maton',
     method: 'POST',
@@ -57,8 +55,7 @@ export const connectionTools = [
   {
     name: 'delete_connection',
     title: 'Delete Maton connection',
-    description:
-      'Deletes a Maton connection: the server can no longer reach that Chargebee site through it (Chargebee data is untouched). Two steps: preview without confirm_token, then repeat with the token.',
+    description: 'Deletes a Maton connection (Chargebee data untouched); calls through it fail afterwards. Preview, then confirm with its token.',
     kind: 'write',
     destructive: true,
     idempotent: true,

@@ -34,7 +34,7 @@ const customerFields = {
   email: email.optional().describe('Email (invoices and notifications go here)'),
   company: z.string().max(250).optional().describe('Company name'),
   phone: z.string().max(50).optional().describe('Phone'),
-  auto_collection: z.enum(['on', 'off']).optional().describe('on: charge the payment method automatically; off: invoices wait for manual payment'),
+  auto_collection: z.enum(['on', 'off']).optional().describe('on: charge automatically; off: manual payment'),
   net_term_days: z.number().int().min(0).max(365).optional().describe('Days until invoices are due'),
   preferred_currency_code: currency.optional().describe('ISO 4217, e.g. USD'),
   locale: z.string().max(50).optional().describe('e.g. en, fr-CA'),
@@ -48,7 +48,7 @@ export const customerTools = [
   {
     name: 'list_customers',
     title: 'List customers',
-    description: `Lists customers, newest first, one page at a time. Use it to find a customer's id by email, name or company before any customer or subscription call. Pass next_offset back as offset for the next page. ${FILTER_LEGEND}`,
+    description: `Lists customers, newest first: find a customer's id by email, name or company. ${FILTER_LEGEND}`,
     kind: 'read',
     method: 'GET',
     path: '/customers',
@@ -73,7 +73,7 @@ export const customerTools = [
   {
     name: 'get_customer',
     title: 'Get customer',
-    description: 'Gets one customer by id, with their billing address, card summary, credits and custom fields. Find the id with list_customers.',
+    description: 'Gets a customer by id: billing address, card summary, credits, custom fields.',
     kind: 'read',
     method: 'GET',
     path: '/customers/{customer_id}',
@@ -82,8 +82,7 @@ export const customerTools = [
   {
     name: 'create_customer',
     title: 'Create customer',
-    description:
-      'Creates a customer (no subscription, no charge). Two steps: call without confirm_token to preview (it warns about existing customers with the same email), then again with the same arguments plus the returned confirm_token.',
+    description: 'Creates a customer (no subscription, no charge). Preview first (it warns of customers with the same email), then confirm with its token.',
     kind: 'write',
     method: 'POST',
     path: '/customers',
@@ -102,8 +101,7 @@ export const customerTools = [
   {
     name: 'update_customer',
     title: 'Update customer',
-    description:
-      'Changes a customer\'s details (name, email, address, auto_collection, meta_data, custom fields). Only the fields passed change. Two steps: preview without confirm_token (shows old → new), then repeat with the token.',
+    description: 'Changes only the fields passed (name, email, address, auto_collection, meta_data, custom fields). Preview shows old → new; then confirm with its token.',
     kind: 'write',
     destructive: true,
     idempotent: true,

@@ -76,10 +76,10 @@ const year = z.number().int().min(2000).max(2100);
 /** Parameters of the two revenue reports (required period, validated from <= to). */
 const reportParams = {
   report_by: z.enum(['customer', 'invoice', 'product', 'subscription']).describe('Report scope'),
-  report_from_month: month.describe('First month 1-12'),
-  report_from_year: year.describe('First year'),
-  report_to_month: month.describe('Last month 1-12'),
-  report_to_year: year.describe('Last year'),
+  report_from_month: month.describe('From month'),
+  report_from_year: year.describe('From year'),
+  report_to_month: month.describe('To month'),
+  report_to_year: year.describe('To year'),
   include_discounts: z.boolean().optional().describe('Amounts after discounts (default true)'),
   payment_owner: f.sIn(),
   item_id: f.sIn(),
@@ -101,7 +101,7 @@ function exportTool(name: string, what: string, input: z.ZodObject): ToolDef {
   return {
     name: `export_${name}`,
     title: `Export ${what}`,
-    description: `Starts an export job of ${what} (zip of CSV files). Changes no billing data; at most 5 jobs run at once. Then call wait_for_export with the returned export id for the download URL. ${FILTER_LEGEND}`,
+    description: `Starts an export of ${what} (zip of CSVs; no billing change; max 5 running); then wait_for_export. ${FILTER_LEGEND}`,
     kind: 'read',
     idempotent: false,
     method: 'POST',
@@ -116,7 +116,7 @@ export const exportTools = [
   {
     name: 'get_export',
     title: 'Get export',
-    description: 'Gets an export job: status in_process, completed (with download.download_url and valid_till) or failed. To wait for completion use wait_for_export.',
+    description: 'Gets an export job: in_process, completed (download.download_url, valid_till) or failed. To wait, use wait_for_export.',
     kind: 'read',
     method: 'GET',
     path: '/exports/{export_id}',
@@ -125,8 +125,7 @@ export const exportTools = [
   {
     name: 'wait_for_export',
     title: 'Wait for export',
-    description:
-      'Waits for an export job to finish, polling it (every 10 s; sends progress notifications), and returns it with its download URL. If max_wait_s passes first it returns the job still in_process: call again with the same export_id.',
+    description: 'Waits for an export job, polling it (every 10 s, with progress notifications), and returns it with its download URL. If max_wait_s passes first, returns it still in_process: call again.',
     kind: 'read',
     method: 'GET',
     path: '/exports/{export_id}',
@@ -134,14 +133,19 @@ export const exportTools = [
       export_id: id('Export id from an export_* call'),
       max_wait_s: z.number().int().min(1).max(3600).optional().describe('Longest wait in seconds (default 50)'),
     }),
-    poll: { done: (b: any) => b?.export?.status !== 'in_process', progress: (b: any) => STATUS_TEXT(b?.export) },
+    poll: {
+      done: (b: any) => b?.export?.status !== 'in_process',
+      failed: (b: any) =>
+        b?.export?.status === 'failed' ? `Export ${b.export.id} (${b.export.operation_type ?? 'export'}) failed at Chargebee; no file was produced. Start the export again; if it keeps failing, narrow its filters.` : undefined,
+      progress: (b: any) => STATUS_TEXT(b?.export),
+    },
   },
   exportTool(
     'revenue_recognition',
-    'the revenue recognition report',
+    'revenue recognition',
     z.strictObject({ ...reportParams, currency_code: z.string().regex(/^[A-Z]{3}$/).optional().describe('ISO 4217; default: consolidated in base currency') }).refine(periodInOrder, periodMessage),
   ),
-  exportTool('deferred_revenue', 'the deferred revenue report', z.strictObject(reportParams).refine(periodInOrder, periodMessage)),
+  exportTool('deferred_revenue', 'deferred revenue', z.strictObject(reportParams).refine(periodInOrder, periodMessage)),
   exportTool(
     'coupons',
     'coupons',

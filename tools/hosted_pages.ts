@@ -8,8 +8,7 @@ export const hostedPageTools = [
   {
     name: 'checkout_new_subscription',
     title: 'Create checkout link',
-    description:
-      'Creates a Chargebee hosted checkout page (a link) where a customer enters payment details and starts a subscription to the given item prices (first: a plan price). Nothing is charged until they complete it. Two steps: preview without confirm_token, then repeat with the token.',
+    description: 'Mints a hosted checkout link where a customer pays and subscribes to item prices (first: a plan price). No charge until completed. Preview, then confirm with its token.',
     kind: 'write',
     method: 'POST',
     path: '/hosted_pages/checkout_new_for_items',

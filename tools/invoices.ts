@@ -6,7 +6,7 @@ export const invoiceTools = [
   {
     name: 'list_invoices',
     title: 'List invoices',
-    description: `Lists invoices, newest first: status, totals and amount due in minor units (cents), dates. Filter by customer_id, subscription_id, status, date. Pass next_offset back as offset. ${FILTER_LEGEND}`,
+    description: `Lists invoices, newest first; amounts in cents. ${FILTER_LEGEND}`,
     kind: 'read',
     method: 'GET',
     path: '/invoices',
@@ -34,7 +34,7 @@ export const invoiceTools = [
   {
     name: 'download_invoice_pdf',
     title: 'Download invoice PDF',
-    description: 'Returns a temporary download URL (valid about 60 minutes) for an invoice\'s PDF. Changes nothing in billing. Find invoice ids with list_invoices.',
+    description: 'Returns a temporary (about 60 min) download URL for an invoice PDF. No billing change.',
     kind: 'read',
     idempotent: true,
     method: 'POST',

@@ -6,7 +6,7 @@ export const itemPriceTools = [
   {
     name: 'list_item_prices',
     title: 'List item prices',
-    description: `Lists Product Catalog 2.0 item prices: price (minor units), currency, period, pricing model. Use their ids in create_subscription_for_items and checkout_new_subscription. ${FILTER_LEGEND}`,
+    description: `Lists Product Catalog 2.0 item prices (price in cents, currency, period), for create_subscription_for_items and checkout_new_subscription. ${FILTER_LEGEND}`,
     kind: 'read',
     method: 'GET',
     path: '/item_prices',

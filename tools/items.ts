@@ -6,7 +6,7 @@ export const itemTools = [
   {
     name: 'list_items',
     title: 'List items',
-    description: `Lists Product Catalog 2.0 items (plans, addons, charges) — the products; their prices are item prices (list_item_prices). ${FILTER_LEGEND}`,
+    description: `Lists Product Catalog 2.0 items (plans, addons, charges); their prices: list_item_prices. ${FILTER_LEGEND}`,
     kind: 'read',
     method: 'GET',
     path: '/items',

@@ -7,8 +7,7 @@ export const portalSessionTools = [
   {
     name: 'create_portal_session',
     title: 'Create customer portal link',
-    description:
-      'Mints a link that signs in as the customer to their Chargebee self-service portal (update card, see invoices, change or cancel subscriptions). Share it only with that customer. Two steps: preview without confirm_token, then repeat with the token.',
+    description: 'Mints a link that signs in as the customer to their self-service portal (cards, invoices, subscriptions). Share it only with them. Preview, then confirm with its token.',
     kind: 'write',
     method: 'POST',
     path: '/portal_sessions',

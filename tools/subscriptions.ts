@@ -10,18 +10,18 @@ const CANCEL_OPTIONS = ['immediately', 'end_of_term', 'specific_date', 'end_of_b
 
 /** Options shared by both cancel endpoints (PC 1.0 cancel and PC 2.0 cancel_for_items). */
 const cancelOptions = {
-  cancel_at: UNIX_SECONDS.optional().describe('Unix seconds; required with cancel_option specific_date'),
+  cancel_at: UNIX_SECONDS.optional().describe('Unix s, for specific_date'),
   credit_option_for_current_term_charges: z
     .enum(['none', 'prorate', 'full'])
     .optional()
-    .describe('Credit for the current term when cancelling immediately: none, prorate (unused part) or full'),
-  unbilled_charges_option: z.enum(['invoice', 'delete']).optional().describe('Unbilled charges: invoice them now or delete them'),
+    .describe('Immediate cancels: credit for the unused term'),
+  unbilled_charges_option: z.enum(['invoice', 'delete']).optional().describe('Unbilled charges'),
   account_receivables_handling: z
     .enum(['no_action', 'schedule_payment_collection', 'write_off'])
     .optional()
-    .describe('What to do with unpaid invoices'),
-  refundable_credits_handling: z.enum(['no_action', 'schedule_refund']).optional().describe('What to do with refundable credits'),
-  cancel_reason_code: z.string().min(1).max(100).optional().describe('A cancellation reason code configured in Chargebee'),
+    .describe('Unpaid invoices'),
+  refundable_credits_handling: z.enum(['no_action', 'schedule_refund']).optional().describe('Refundable credits'),
+  cancel_reason_code: z.string().min(1).max(100).optional().describe('Reason code configured in Chargebee'),
 };
 
 const requireCancelAt = (a: { cancel_option?: string; cancel_at?: number }) => (a.cancel_option === 'specific_date') === (a.cancel_at !== undefined);
@@ -89,7 +89,7 @@ export const subscriptionTools = [
   {
     name: 'list_subscriptions',
     title: 'List subscriptions',
-    description: `Lists subscriptions with their customer, newest first, one page at a time. Filter by customer_id, status, item_price_id, dates. Pass next_offset back as offset for the next page. ${FILTER_LEGEND}`,
+    description: `Lists subscriptions, each with its customer, newest first. ${FILTER_LEGEND}`,
     kind: 'read',
     method: 'GET',
     path: '/subscriptions',
@@ -118,7 +118,7 @@ export const subscriptionTools = [
   {
     name: 'get_subscription',
     title: 'Get subscription',
-    description: 'Gets one subscription by id with its customer: status, items and prices, current term, next billing date. Find ids with list_subscriptions.',
+    description: 'Gets a subscription by id with its customer: status, items and prices, current term, next billing.',
     kind: 'read',
     method: 'GET',
     path: '/subscriptions/{subscription_id}',
@@ -127,8 +127,7 @@ export const subscriptionTools = [
   {
     name: 'create_subscription',
     title: 'Create subscription (Product Catalog 1.0)',
-    description:
-      'Creates a customer and a plan-based subscription on a Product Catalog 1.0 site. On PC 2.0 sites use create_subscription_for_items. Two steps: preview without confirm_token (fetches the plan and states the first charge), then repeat with the token.',
+    description: 'Product Catalog 1.0 sites: creates a customer with a plan subscription (on PC 2.0 use create_subscription_for_items). Preview states the first charge; then confirm with its token.',
     kind: 'write',
     method: 'POST',
     path: '/subscriptions',
@@ -177,8 +176,7 @@ export const subscriptionTools = [
   {
     name: 'create_subscription_for_items',
     title: 'Create subscription for items',
-    description:
-      'Subscribes an existing customer to item prices (Product Catalog 2.0). First item must be a plan price; add addons/charges after it. Find ids with list_customers and list_item_prices. Two steps: preview without confirm_token (shows prices and the first charge), then repeat with the token.',
+    description: 'Subscribes a customer to item prices (Product Catalog 2.0); the first must be a plan price. Ids: list_customers, list_item_prices. Preview shows prices and the first charge; then confirm with its token.',
     kind: 'write',
     method: 'POST',
     path: '/customers/{customer_id}/subscription_for_items',
@@ -232,8 +230,7 @@ export const subscriptionTools = [
   {
     name: 'cancel_subscription',
     title: 'Cancel subscription (Product Catalog 1.0)',
-    description:
-      'Cancels a plan-based subscription on a Product Catalog 1.0 site; on PC 2.0 sites use cancel_subscription_for_items. Two steps: preview without confirm_token (states when billing stops and any credit), then repeat with the token.',
+    description: 'Product Catalog 1.0 sites: cancels a plan subscription (on PC 2.0 use cancel_subscription_for_items). Preview states when billing stops; then confirm with its token.',
     kind: 'write',
     destructive: true,
     method: 'POST',
@@ -252,8 +249,7 @@ export const subscriptionTools = [
   {
     name: 'cancel_subscription_for_items',
     title: 'Cancel subscription',
-    description:
-      'Cancels a subscription on a Product Catalog 2.0 site, now or at term end. Find it with list_subscriptions. Two steps: preview without confirm_token (states when billing stops, the invoice that will not be raised and any credit), then repeat with the token.',
+    description: 'Cancels a subscription (Product Catalog 2.0) now or later. Preview states when billing stops, the invoice not raised and any credit; then confirm with its token.',
     kind: 'write',
     destructive: true,
     method: 'POST',
@@ -261,7 +257,7 @@ export const subscriptionTools = [
     input: z
       .strictObject({
         subscription_id: id('Subscription id'),
-        cancel_option: z.enum(CANCEL_OPTIONS).describe('immediately, end_of_term, specific_date (with cancel_at) or end_of_billing_term'),
+        cancel_option: z.enum(CANCEL_OPTIONS).describe('When (specific_date needs cancel_at)'),
         ...cancelOptions,
       })
       .refine(requireCancelAt, cancelAtMessage) as unknown as z.ZodObject,
