@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { loadConfig, UsageError, type Config } from './config.js';
+import { createLogger } from './log.js';
+import { VERSION } from './version.js';
+
+const HELP = `chargebee-mcp ${VERSION} — MCP server for Chargebee through the Maton API gateway
+
+Usage:
+  chargebee-mcp [options]                 MCP over stdio against the real gateway (needs MATON_API_KEY)
+  chargebee-mcp --sandbox [options]       same, against the built-in sandbox (no key needed)
+  chargebee-mcp --transport http [--host H] [--port P] [options]
+                                          Streamable HTTP at /mcp, legacy SSE at /sse + /messages
+  chargebee-mcp sandbox [--port P] [--host H] [--api-key K] [--rate-limit N]
+                                          run only the sandbox gateway
+
+Options:
+  --transport stdio|http   transport (default stdio)
+  --host H                 HTTP bind address (default 127.0.0.1)
+  --port P                 HTTP port (default 3333; sandbox: 4010)
+  --sandbox                use the embedded sandbox gateway instead of Maton
+  --read-only              only read tools are listed and callable
+  --tools a,b,c            only these tools or toolsets (customers, subscriptions, items,
+                           item_prices, invoices, hosted_pages, portal_sessions, exports, connections)
+  --connection ID          pin the Maton connection (same as MATON_CONNECTION_ID)
+  --no-auth                HTTP without the bearer token (loopback hosts only)
+  --help, --version
+
+Environment:
+  MATON_API_KEY, MATON_CONNECTION_ID, MATON_BASE_URL, MCP_HTTP_TOKEN,
+  CHARGEBEE_MCP_CONFIRM_SECRET, CHARGEBEE_MCP_CONFIRM_TTL_S, CHARGEBEE_MCP_TIMEOUT_MS,
+  CHARGEBEE_MCP_RATE_LIMIT, LOG_LEVEL  (see README)
+`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`chargebee-mcp: ${message}\n`);
+  process.exit(code);
+}
+
+function port(v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be 0-65535 (got "${v}")`);
+  return n;
+}
+
+async function runSandbox(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { port: { type: 'string' }, host: { type: 'string' }, 'api-key': { type: 'string' }, 'rate-limit': { type: 'string' }, help: { type: 'boolean' } },
+    strict: true,
+  });
+  if (values.help) return void process.stdout.write(HELP);
+  const rateLimit = values['rate-limit'] === undefined ? 10 : Number(values['rate-limit']);
+  if (!Number.isInteger(rateLimit) || rateLimit < 0) throw new UsageError('--rate-limit must be an integer >= 0');
+  const logger = createLogger({ level: process.env.LOG_LEVEL || 'info' });
+  const { startSandbox } = await import('./sandbox/index.js');
+  const sb = await startSandbox({ host: values.host ?? '127.0.0.1', port: port(values.port, 4010), apiKey: values['api-key'] ?? 'sandbox', rateLimit, logger });
+  process.stderr.write(`chargebee-mcp sandbox listening on ${sb.url} (API key "${sb.apiKey}", ${rateLimit || 'no'} requests/s limit)\nPoint the server at it: MATON_BASE_URL=${sb.url} MATON_API_KEY=${sb.apiKey} chargebee-mcp\n`);
+  const stop = () => void sb.close().then(() => process.exit(0));
+  process.off('SIGINT', exitNow);
+  process.off('SIGTERM', exitNow);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+/** Until a transport installs its own graceful handlers, a signal simply ends the process. */
+const exitNow = () => process.exit(0);
+
+async function main(): Promise<void> {
+  process.on('SIGINT', exitNow);
+  process.on('SIGTERM', exitNow);
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'sandbox') return runSandbox(argv.slice(1));
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      transport: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      sandbox: { type: 'boolean' },
+      'read-only': { type: 'boolean' },
+      tools: { type: 'string' },
+      connection: { type: 'string' },
+      'no-auth': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (values.help) return void process.stdout.write(HELP);
+  if (values.version) return void process.stdout.write(`${VERSION}\n`);
+  if (positionals.length) throw new UsageError(`unknown command "${positionals[0]}" (commands: sandbox; see --help)`);
+  const transport = values.transport ?? 'stdio';
+  if (transport !== 'stdio' && transport !== 'http') throw new UsageError(`--transport must be stdio or http (got "${transport}")`);
+  const flags: Partial<Config> = {
+    transport,
+    host: values.host,
+    port: port(values.port, 3333),
+    sandbox: values.sandbox,
+    readOnly: values['read-only'],
+    tools: values.tools?.split(',').map((s) => s.trim()).filter(Boolean),
+    connectionId: values.connection,
+    noAuth: values['no-auth'],
+  };
+  const config = loadConfig(flags);
+  const logger = createLogger({ level: config.logLevel, secrets: () => [config.apiKey, config.httpToken, config.confirmSecret.toString('utf8')] });
+  const { createRuntime } = await import('./runtime.js');
+  const rt = await createRuntime(config, logger);
+  if (transport === 'stdio') {
+    const { serveStdio } = await import('./stdio.js');
+    await serveStdio(rt);
+  } else {
+    const { serveHttp } = await import('./http.js');
+    await serveHttp(rt);
+  }
+  process.off('SIGINT', exitNow);
+  process.off('SIGTERM', exitNow);
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof UsageError) fail(e.message, e.exitCode);
+  if (e instanceof Error && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail(`${e.message} (see --help)`);
+  if (e instanceof Error && e.constructor.name === 'UnknownToolError') fail(e.message);
+  fail(e instanceof Error ? (e.stack ?? e.message) : String(e), 1);
+});
