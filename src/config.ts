@@ -19,6 +19,8 @@ export interface Config {
   confirmSecret: Buffer;
   confirmTtlS: number;
   timeoutMs: number;
+  /** Total time one gateway call may take, retries and waits included (CHARGEBEE_MCP_RETRY_BUDGET_MS); undefined = the gateway's default. */
+  retryBudgetMs?: number;
   rateLimit: number;
   logLevel: string;
   /** Poll interval for wait_for_export: 10 s against the real gateway, 1 s against the sandbox. */
@@ -58,6 +60,7 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
     confirmSecret: secret ? Buffer.from(secret, 'utf8') : randomBytes(32),
     confirmTtlS: intEnv(env, 'CHARGEBEE_MCP_CONFIRM_TTL_S', 300, 1),
     timeoutMs: intEnv(env, 'CHARGEBEE_MCP_TIMEOUT_MS', 30_000, 1),
+    retryBudgetMs: env.CHARGEBEE_MCP_RETRY_BUDGET_MS ? intEnv(env, 'CHARGEBEE_MCP_RETRY_BUDGET_MS', 0, 1) : undefined,
     rateLimit: intEnv(env, 'CHARGEBEE_MCP_RATE_LIMIT', 10, 0),
     logLevel: env.LOG_LEVEL || 'info',
     exportPollMs: sandbox ? 1_000 : 10_000,

@@ -7,6 +7,7 @@ import { encodeForm, encodeQuery } from './encoding.js';
 import { GatewayError, ToolError } from './errors.js';
 import { newIdempotencyKey, type Gateway, type GatewayCall } from './gateway.js';
 import { advertisedSchema } from './jsonschema.js';
+import { prebuiltListings } from './prebuilt.js';
 import type { Logger } from './log.js';
 import { sleep } from './ratelimit.js';
 import { shapeResult } from './result.js';
@@ -59,7 +60,8 @@ export class UnknownToolError extends Error {}
 export class Engine {
   private readonly entries = new Map<string, Entry>();
   private readonly hidden = new Map<string, string>();
-  private readonly used = new Map<string, { expires: number; sent: boolean; outcome: Promise<CallToolResult> }>();
+  /** resend: the write was sent, its outcome is unknown, and the same token may send it again under the same idempotency key. */
+  private readonly used = new Map<string, { expires: number; sent: boolean; resend?: boolean; outcome: Promise<CallToolResult> }>();
 
   constructor(toolsets: readonly Toolset[], private readonly o: EngineOptions) {
     const wanted = o.tools ? new Set(o.tools) : undefined;
@@ -186,21 +188,31 @@ export class Engine {
     const { nonce, version } = this.o.tokens.verify(token, binding);
     this.purgeUsed();
     const prior = this.used.get(nonce);
-    if (prior) {
-      const first = await prior.outcome;
+    if (prior && !prior.resend) {
+      const first = await prior.outcome.catch((e: unknown) => {
+        if (e instanceof ToolError) throw e;
+        throw new ToolError(`This confirm token was already used, and that call was cancelled after the request was sent: it may or may not have been applied. Check the target, then preview again if needed.`, { reason: 'outcome_unknown' });
+      });
       return prior.sent ? asReplay(first) : first;
     }
-    const record = { expires: Date.now() + 24 * 3600_000, sent: false, outcome: Promise.resolve<CallToolResult>({ content: [] }) };
-    record.outcome = this.confirmed(entry, args, connection, reader, version, nonce, record, ctx);
+    // A resend goes out under the same idempotency key: Chargebee applies it at most once. The
+    // target check is skipped, since the first attempt may itself have changed the target.
+    const resend = prior?.resend === true;
+    const record: { expires: number; sent: boolean; resend?: boolean; outcome: Promise<CallToolResult> } = { expires: Date.now() + 24 * 3600_000, sent: false, outcome: Promise.resolve({ content: [] }) };
+    record.outcome = this.confirmed(entry, args, connection, reader, resend ? undefined : version, nonce, record, ctx);
     this.used.set(nonce, record);
     try {
       const result = await record.outcome;
       return result;
     } catch (e) {
-      // Refused before sending (target changed or gone) or failed in a way a retry under the
-      // same idempotency key may fix: let the same token be used again.
-      const retryable = e instanceof GatewayError && e.info.retryable && def.api !== 'maton';
-      if (!record.sent || retryable) this.used.delete(nonce);
+      // Not sent, or refused in a way worth retrying (429, 5xx): the token is still unused and its next
+      // use checks the target again. Sent with no answer (lost response, timeout, cancelled): the outcome
+      // is unknown, so the same token resends under the same idempotency key (applied at most once).
+      const retryable = def.api !== 'maton' && e instanceof GatewayError && e.info.retryable === true;
+      const unknown = def.api !== 'maton' && record.sent && (ctx.signal.aborted || (e instanceof GatewayError && e.info.source === 'network'));
+      if (resend) record.resend = !record.sent || retryable || unknown;
+      else if (unknown) record.resend = true;
+      else if (!record.sent || retryable) this.used.delete(nonce);
       throw e;
     }
   }
@@ -210,15 +222,18 @@ export class Engine {
     args: Args,
     connection: string | null,
     reader: TargetReader,
-    version: string | null,
+    /** undefined: a resend, the target check is skipped. */
+    version: string | null | undefined,
     nonce: string,
     record: { sent: boolean },
     ctx: CallContext,
   ): Promise<CallToolResult> {
     const def = entry.def;
     // The target must still be there and unchanged since the preview.
-    const now = await def.preview!(args, reader);
-    this.o.tokens.checkVersion(version, now.version, `The target of ${def.name}`);
+    if (version !== undefined) {
+      const now = await def.preview!(args, reader);
+      this.o.tokens.checkVersion(version, now.version, `The target of ${def.name}`);
+    }
     const call = this.request(entry, args, connection, ctx.signal);
     if (def.api !== 'maton') call.idempotencyKey = this.o.tokens.idempotencyKey(nonce);
     record.sent = true;
@@ -241,7 +256,8 @@ export class Engine {
     if (def.kind === 'write') extra.confirm_token = confirmParam;
     const schema = def.input.safeExtend(extra);
     const readOnly = def.kind === 'read';
-    const listing: Tool = {
+    // The bundled bin carries this listing precomputed (see src/prebuilt.ts).
+    const listing: Tool = prebuiltListings?.[def.name] ?? {
       name: def.name,
       title: def.title,
       description: def.description,

@@ -1,5 +1,6 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/index.js';
 import { UnknownToolError } from './engine.js';
 import type { Runtime } from './runtime.js';
 import { VERSION } from './version.js';
@@ -15,11 +16,22 @@ function instructions(rt: Runtime): string {
   return lines.join('\n');
 }
 
+/**
+ * The SDK's Server validates elicitation answers with a JSON Schema validator and by default
+ * builds a new Ajv instance per Server, i.e. per HTTP session. This server never elicits, so it
+ * needs none (if a tool ever elicits, pass the SDK's AjvJsonSchemaValidator here instead).
+ */
+const noElicitation: jsonSchemaValidator = {
+  getValidator() {
+    throw new Error('chargebee-mcp does not send elicitation requests');
+  },
+};
+
 /** One MCP server per client session (the SDK allows one transport per server); the runtime is shared. */
 export function createServer(rt: Runtime, caller: string): Server {
   const server = new Server(
     { name: 'chargebee-mcp', title: 'Chargebee (via Maton)', version: VERSION },
-    { capabilities: { tools: { listChanged: false }, logging: {} }, instructions: instructions(rt) },
+    { capabilities: { tools: { listChanged: false }, logging: {} }, instructions: instructions(rt), jsonSchemaValidator: noElicitation },
   );
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: rt.engine.listTools() }));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
