@@ -20,7 +20,8 @@ const client = new Client({ name: 'demo-agent', version: '1.0.0' });
 await client.connect(transport);
 
 async function call(name, args) {
-  out(`\n▶ agent calls ${name} ${JSON.stringify(args)}`);
+  const shown = args.confirm_token ? { ...args, confirm_token: `${args.confirm_token.slice(0, 16)}…` } : args;
+  out(`\n▶ agent calls ${name} ${JSON.stringify(shown)}`);
   const res = await client.callTool({ name, arguments: args });
   if (res.isError) throw new Error(`${name} failed: ${res.content[0]?.text}`);
   return res.structuredContent;
