@@ -84,6 +84,20 @@ describe('exports', () => {
     process.stderr.write(`6th export refused after ${Date.now() - t0} ms\n`);
   });
 
+  it('every one of the 14 export tools starts a job the sandbox accepts', async () => {
+    const report = { report_by: 'subscription', report_from_month: 1, report_from_year: 2026, report_to_month: 12, report_to_year: 2026 };
+    const names = (await h.client.listTools()).tools.map((t) => t.name).filter((n) => n.startsWith('export_'));
+    expect(names).toHaveLength(14);
+    for (const name of names) {
+      await h.reset();
+      const r = await h.call(name, name.endsWith('revenue') || name.endsWith('recognition') ? report : {});
+      expect(r.isError, `${name}: ${text(r)}`).toBeFalsy();
+      expect(r.structuredContent.export.status, name).toBe('in_process');
+      const [post] = (await h.requests()).filter((q) => q.method === 'POST');
+      expect(post!.path).toBe(`/chargebee/api/v2/exports/${name.slice('export_'.length)}`);
+    }
+  });
+
   it('revenue reports send the documented report parameters and nested filters', async () => {
     const r = await h.call('export_revenue_recognition', {
       report_by: 'invoice',
