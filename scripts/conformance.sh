@@ -62,9 +62,9 @@ if [ "$need_node22" = 1 ]; then RUN_NODE="$NODE22"; else RUN_NODE="$(command -v 
 echo "conformance: suite $CONFORMANCE_VERSION on node $("$RUN_NODE" --version)"
 
 # 2. The server, built, on a free loopback port.
-if [ ! -f dist/src/cli.js ] || [ "${CONFORMANCE_BUILD:-1}" = "1" ]; then npm run build --silent >/dev/null; fi
+if [ ! -f dist/cli.js ] || [ "${CONFORMANCE_BUILD:-1}" = "1" ]; then npm run build --silent >/dev/null; fi
 PORT="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-CHARGEBEE_MCP_RATE_LIMIT=0 node dist/src/cli.js --transport http --sandbox --no-auth --host 127.0.0.1 --port "$PORT" >/dev/null 2>"$SERVER_LOG" &
+CHARGEBEE_MCP_RATE_LIMIT=0 node dist/cli.js --transport http --sandbox --no-auth --host 127.0.0.1 --port "$PORT" >/dev/null 2>"$SERVER_LOG" &
 SERVER_PID=$!
 for _ in $(seq 1 150); do
   if grep -q 'ready on HTTP' "$SERVER_LOG" 2>/dev/null; then break; fi

@@ -5,7 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { fileURLToPath } from 'node:url';
 
-const cli = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const out = (s = '') => process.stdout.write(`${s}\n`);
 const rule = (title) => out(`\n── ${title} ${'─'.repeat(Math.max(0, 66 - title.length))}`);
 const wrap = (s, indent = '   ') => s.replace(/(.{1,96})(\s+|$)/g, `${indent}$1\n`).trimEnd();

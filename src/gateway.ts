@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
+
+type Undici = typeof import('undici');
+let undiciModule: Promise<Undici> | undefined;
+/** undici is CommonJS: bundled, its namespace may carry the exports under `default`. */
+const loadUndici = () => (undiciModule ??= import('undici').then((m) => ('Agent' in m ? m : (m as { default: Undici }).default)));
 import type { Logger } from './log.js';
 import { GatewayError, hintFor } from './errors.js';
 import { RateLimiter, sleep, type Release } from './ratelimit.js';
@@ -90,7 +95,7 @@ const CODE_WORDS: Record<string, string> = {
  * writes) is not retried once it may have reached the server.
  */
 export class Gateway {
-  private readonly agent: Agent;
+  private agent?: Promise<Agent>;
   private readonly limiter: RateLimiter;
   private readonly o: Required<Omit<GatewayOptions, 'logger'>> & { logger: Logger };
 
@@ -106,12 +111,6 @@ export class Gateway {
       ...defined,
       baseUrl: opts.baseUrl.replace(/\/+$/, ''),
     };
-    this.agent = new Agent({
-      connections: this.o.maxConcurrent > 0 ? this.o.maxConcurrent : null,
-      keepAliveTimeout: 10_000,
-      pipelining: 1,
-      connect: { timeout: Math.min(this.o.timeoutMs, 10_000) },
-    });
     this.limiter = new RateLimiter(this.o.rateLimit, { maxConcurrent: this.o.maxConcurrent });
   }
 
@@ -131,7 +130,24 @@ export class Gateway {
 
   async close(): Promise<void> {
     this.limiter.close(new GatewayError('The server is shutting down.', { source: 'client', hint: 'Call again once the server is back.' }));
-    await this.agent.close();
+    if (this.agent) await (await this.agent).close();
+  }
+
+  /**
+   * undici is about half of the JavaScript a stdio start would load; it is needed only when the
+   * first request goes out, so it is imported then (a lazy chunk in the bundle).
+   */
+  private undici(): Promise<{ agent: Agent; request: Undici['request'] }> {
+    this.agent ??= loadUndici().then(
+      (u) =>
+        new u.Agent({
+          connections: this.o.maxConcurrent > 0 ? this.o.maxConcurrent : null,
+          keepAliveTimeout: 10_000,
+          pipelining: 1,
+          connect: { timeout: Math.min(this.o.timeoutMs, 10_000) },
+        }),
+    );
+    return Promise.all([this.agent, loadUndici()]).then(([agent, u]) => ({ agent, request: u.request }));
   }
 
   async call(c: GatewayCall): Promise<GatewayResult> {
@@ -225,11 +241,12 @@ export class Gateway {
     const signal = c.signal ? AbortSignal.any([c.signal, timeout]) : timeout;
     let sent = false;
     try {
+      const { agent, request } = await this.undici();
       const res = await request(url, {
         method: c.method,
         headers,
         body,
-        dispatcher: this.agent,
+        dispatcher: agent,
         signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,

@@ -75,7 +75,20 @@ function opSchema(kind: FilterKind, op: Op, values?: readonly string[]): z.ZodTy
   }
 }
 
+/**
+ * Filters are immutable and the catalogue declares the same ones many times (some 200 fields,
+ * mostly in export tools): build each distinct filter once. Start-up time and memory.
+ */
+const filterCache = new Map<string, ReturnType<typeof buildFilter>>();
+
 function filter(kind: FilterKind, extra: readonly Op[], values?: readonly string[]) {
+  const key = `${kind}|${extra.join(',')}|${values?.join('\u0000') ?? ''}`;
+  let schema = filterCache.get(key);
+  if (!schema) filterCache.set(key, (schema = buildFilter(kind, extra, values)));
+  return schema;
+}
+
+function buildFilter(kind: FilterKind, extra: readonly Op[], values?: readonly string[]) {
   const ops = [...BASE_OPS[kind], ...extra.filter((o) => !BASE_OPS[kind].includes(o))];
   const shape = Object.fromEntries(ops.map((op) => [op, opSchema(kind, op, values).optional()]));
   const schema = z

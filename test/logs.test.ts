@@ -14,7 +14,7 @@ import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
  * per tool call, and never the key, the HTTP token, the confirm secret or a
  * confirm token; stdout must carry only JSON-RPC.
  */
-const cli = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const logModule = new URL('../dist/src/log.js', import.meta.url).href;
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(MATON_|CHARGEBEE_MCP_|MCP_HTTP_TOKEN|LOG_LEVEL)/.test(k))) as Record<string, string>;
 

@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// Bundles the CLI for fast cold starts: `npm run build` runs tsc (type-check + dist/src, which the
+// tests use), then this, which writes the package bin dist/cli.js (+ dist/chunks/).
+//
+// Why: a stdio server is spawned on every host start, and most of its start-up is module
+// loading (hundreds of files: the MCP SDK, zod, undici, pino) and building the tools/list
+// listing (zod → JSON Schema for every tool). The bundle
+//   - is one ESM file for the stdio path, with lazy chunks (esbuild `splitting`) for what only
+//     some runs need: the HTTP transport (`--transport http`) and the sandbox (`--sandbox`);
+//   - carries the tools/list listing computed here, at build time, from the same sources
+//     (src/prebuilt.ts is replaced), so start-up skips z.toJSONSchema for 36 tools;
+//   - keeps undici (half of the JavaScript) in a lazy chunk: src/gateway.ts imports it with the
+//     first gateway request;
+//   - leaves out Ajv, which the SDK's Server loads only to validate elicitation answers (this
+//     server never elicits: src/server.ts passes its own validator).
+// The result is smoke-tested: it must list exactly what the tsc build lists and answer a call.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = join(root, 'dist');
+const started = Date.now();
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  tsconfig: join(root, 'tsconfig.json'),
+  logLevel: 'warning',
+  legalComments: 'none',
+  // CommonJS dependencies (pino, undici) call require() for Node built-ins.
+  banner: { js: "import { createRequire as __cbmcpCreateRequire } from 'node:module'; const require = __cbmcpCreateRequire(import.meta.url);" },
+};
+
+// 1. The listing, computed by the engine itself from the sources being bundled.
+async function computeListings() {
+  const tmp = mkdtempSync(join(tmpdir(), 'chargebee-mcp-bundle-'));
+  try {
+    const entry = join(tmp, 'listings.ts');
+    writeFileSync(
+      entry,
+      `import { Engine } from ${JSON.stringify(join(root, 'src', 'engine.ts'))};
+import { toolsets } from ${JSON.stringify(join(root, 'tools', 'index.ts'))};
+const unused = new Proxy({}, { get() { throw new Error('the engine constructor used a runtime service: listings cannot be precomputed'); } });
+const engine = new Engine(toolsets, { gateway: unused, tokens: unused, connections: unused, logger: unused, sandbox: false, readOnly: false, pollMs: 1000 });
+export const listings = Object.fromEntries(engine.listTools().map((t) => [t.name, t]));
+`,
+    );
+    const out = join(tmp, 'listings.mjs');
+    await build({ ...common, entryPoints: [entry], outfile: out, nodePaths: [join(root, 'node_modules')] });
+    const { listings } = await import(pathToFileURL(out).href);
+    return listings;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+const listings = await computeListings();
+
+const prebuilt = {
+  name: 'prebuilt-listings',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]prebuilt\.ts$/ }, () => ({
+      // JSON.parse of a string literal parses faster than the same object as JS.
+      contents: `export const prebuiltListings = JSON.parse(${JSON.stringify(JSON.stringify(listings))});\n`,
+      loader: 'js',
+    }));
+  },
+};
+
+const noAjv = {
+  name: 'no-ajv',
+  setup(b) {
+    b.onLoad({ filter: /@modelcontextprotocol[\\/]sdk[\\/]dist[\\/]esm[\\/]validation[\\/]ajv-provider\.js$/ }, () => ({
+      contents: `export class AjvJsonSchemaValidator {
+  getValidator() { throw new Error('chargebee-mcp: JSON Schema validation of elicitation answers is not bundled (this server never elicits).'); }
+}
+`,
+      loader: 'js',
+    }));
+  },
+};
+
+// 2. The bundle.
+rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
+const result = await build({
+  ...common,
+  entryPoints: { cli: join(root, 'src', 'cli.ts') },
+  outdir,
+  splitting: true,
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  // Whitespace and syntax only: identifiers stay readable in stack traces.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  metafile: true,
+  plugins: [prebuilt, noAjv],
+});
+
+const cli = join(outdir, 'cli.js');
+// Keep the shebang first (the banner went above it).
+{
+  const { readFileSync, chmodSync } = await import('node:fs');
+  let src = readFileSync(cli, 'utf8');
+  src = `#!/usr/bin/env node\n${src.replace(/^#!.*\n/m, '')}`;
+  writeFileSync(cli, src);
+  chmodSync(cli, 0o755);
+}
+
+// 3. Smoke test: the bundle starts, lists exactly what the engine computes from the sources (and
+// what the tsc build lists), and makes a real call: undici's and the sandbox's lazy chunks load.
+async function session(file, args, requests) {
+  const child = spawn(process.execPath, [file, ...args], { env: { ...process.env, MATON_API_KEY: 'bundle-smoke-test', MATON_BASE_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'error' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const send = (o) => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...o })}\n`);
+  send({ id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bundle', version: '1' } } });
+  send({ method: 'notifications/initialized' });
+  requests.forEach((r, i) => send({ id: i + 1, ...r }));
+  const answers = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((m) => m.id >= 1);
+  const deadline = Date.now() + 20_000;
+  while (answers().length < requests.length && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  child.kill();
+  const got = answers();
+  if (got.length < requests.length) throw new Error(`bundle smoke test: ${relative(root, file)} ${args.join(' ')} did not answer: ${err.slice(-1500)}`);
+  return requests.map((_, i) => got.find((m) => m.id === i + 1));
+}
+
+const [list, call] = await session(cli, ['--sandbox'], [{ method: 'tools/list' }, { method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 'cust_acme_01' } } }]);
+const tools = list.result.tools;
+if (JSON.stringify(tools) !== JSON.stringify(Object.values(listings))) throw new Error('bundle smoke test: tools/list of dist/cli.js differs from the listing computed from the sources');
+if (call.error || call.result.isError || call.result.structuredContent?.customer?.id !== 'cust_acme_01') throw new Error(`bundle smoke test: get_customer against --sandbox failed: ${JSON.stringify(call).slice(0, 1500)}`);
+const tscCli = join(outdir, 'src', 'cli.js');
+if (existsSync(tscCli)) {
+  const [unbundled] = await session(tscCli, [], [{ method: 'tools/list' }]);
+  if (JSON.stringify(unbundled.result?.tools) !== JSON.stringify(tools)) throw new Error('bundle smoke test: tools/list of dist/cli.js differs from dist/src/cli.js (the tsc build: run tsc first)');
+}
+
+const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
+const size = (f) => `${(result.metafile.outputs[f].bytes / 1024).toFixed(0)} KiB`;
+const first = outputs.find(([f]) => f.endsWith('dist/cli.js'));
+process.stderr.write(
+  `bundle: dist/cli.js ${first ? size(first[0]) : ''} + ${outputs.length - 1} lazy/shared chunks, ${tools.length} tools prebuilt, ${Date.now() - started} ms\n`,
+);
