@@ -6,7 +6,7 @@ import type { ConnectionResolver } from './connections.js';
 import { encodeForm, encodeQuery } from './encoding.js';
 import { GatewayError, ToolError } from './errors.js';
 import { newIdempotencyKey, type Gateway, type GatewayCall } from './gateway.js';
-import { advertisedSchema } from './jsonschema.js';
+import { advertise } from './jsonschema.js';
 import { prebuiltListings } from './prebuilt.js';
 import type { Logger } from './log.js';
 import { sleep } from './ratelimit.js';
@@ -48,7 +48,7 @@ interface Entry {
 const LOCAL_PARAMS = new Set(['connection_id', 'confirm_token', 'max_wait_s']);
 const DEFAULT_MAX_WAIT_S = 50;
 
-const connectionParam = id('Maton connection id (default: pinned or only one)').optional();
+const connectionParam = id('Maton connection id (default: the pinned/only one)').optional();
 const confirmParam = z.string().min(10).max(2000).optional().describe("Omit to preview; pass the preview's token to write");
 
 export class UnknownToolError extends Error {}
@@ -260,8 +260,7 @@ export class Engine {
     const listing: Tool = prebuiltListings?.[def.name] ?? {
       name: def.name,
       title: def.title,
-      description: def.description,
-      inputSchema: advertisedSchema(schema) as Tool['inputSchema'],
+      ...(advertise(schema, def.description) as { inputSchema: Tool['inputSchema']; description: string }),
       annotations: {
         readOnlyHint: readOnly,
         destructiveHint: def.destructive ?? false,

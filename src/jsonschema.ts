@@ -1,16 +1,18 @@
 import * as z from 'zod';
-import { filterDoc, filterRegistry, groupRegistry, type FilterMeta } from './schema.js';
+import { BASE_OPS, filterRegistry, groupRegistry, type FilterKind, type FilterMeta } from './schema.js';
 
 type Json = Record<string, unknown>;
 
 /**
- * The inputSchema agents see. Generated from the same zod schema that validates
- * calls, but small: tools/list costs context on every request. Filters and
- * nested objects collapse to one short description each (which names their
- * operators / fields), string patterns and lengths are left to the server.
- * The server-side validator stays exact, and its errors name what is allowed.
+ * What agents see of a tool's input: generated from the same zod schema that
+ * validates calls, but small, since tools/list costs context on every request.
+ * Filters collapse to a kind code (S, Si, E, T, N, B, ? for is_present) and a
+ * one-line legend of the codes the tool uses is appended to its description;
+ * nested objects collapse to their description; string patterns and lengths are
+ * left to the server. The validator stays exact, and its errors name what is allowed.
  */
-export function advertisedSchema(schema: z.ZodType): Json {
+export function advertise(schema: z.ZodType, description: string): { inputSchema: Json; description: string } {
+  const used: FilterMeta[] = [];
   const js = z.toJSONSchema(schema, {
     io: 'input',
     unrepresentable: 'any',
@@ -20,8 +22,8 @@ export function advertisedSchema(schema: z.ZodType): Json {
       const fields = groupRegistry.get(zs);
       const j = ctx.jsonSchema as Json;
       if (meta || fields) {
-        const description = meta ? filterDoc(meta) : groupDoc(fields!);
-        replace(j, { type: 'object', description });
+        used.push(...(meta ? [meta] : Object.values(fields!)));
+        replace(j, { type: 'object', description: meta ? filterDoc(meta) : groupDoc(fields!) });
       } else if (zs !== schema && j.type === 'object') {
         replace(j, { type: 'object', ...(j.description ? { description: j.description } : {}) });
       } else {
@@ -35,7 +37,7 @@ export function advertisedSchema(schema: z.ZodType): Json {
   delete js.$schema;
   // Strictness is enforced (and explained) by the server; not worth bytes in every listing.
   delete js.additionalProperties;
-  return js;
+  return { inputSchema: js, description: used.length ? `${description} ${legend(used)}` : description };
 }
 
 function replace(target: Json, value: Json): void {
@@ -43,14 +45,43 @@ function replace(target: Json, value: Json): void {
   Object.assign(target, value);
 }
 
-/** A nested filter group in one line: fields of the same kind share their code, enums list their values. */
+/** Compact text for one filter: kind code, then enum values (a long list is cut: the validator names them all). */
+function filterDoc(m: FilterMeta): string {
+  const code = kindCode(m);
+  if (!m.values) return code;
+  const shown = m.values.length > 6 ? [...m.values.slice(0, 4), '…'] : m.values;
+  return `${code}:${shown.join('|')}`;
+}
+
+/** S, Si (string with in/not_in), E, T, N, B; ? when is_present is also allowed. */
+function kindCode(m: FilterMeta): string {
+  const extra = m.ops.filter((o) => !BASE_OPS[m.kind].includes(o));
+  if (extra.some((o) => o !== 'in' && o !== 'not_in' && o !== 'is_present')) throw new Error(`no kind code for operators ${extra.join(',')}`);
+  return m.kind + (m.kind === 'S' && extra.includes('in') ? 'i' : '') + (extra.includes('is_present') ? '?' : '');
+}
+
+/** A nested filter group (export filters) in one line: fields grouped by kind code, without values. */
 function groupDoc(fields: Record<string, FilterMeta>): string {
   const byCode = new Map<string, string[]>();
-  const enums: string[] = [];
   for (const [k, m] of Object.entries(fields)) {
-    const doc = filterDoc(m);
-    if (m.values) enums.push(`${k} ${doc}`);
-    else byCode.set(doc, [...(byCode.get(doc) ?? []), k]);
+    const code = kindCode(m);
+    byCode.set(code, [...(byCode.get(code) ?? []), k]);
   }
-  return [...[...byCode].map(([code, keys]) => `${code} ${keys.join(',')}`), ...enums].join('; ');
+  return [...byCode].map(([code, keys]) => `${code} ${keys.join(',')}`).join('; ');
+}
+
+const KIND_TEXT: Record<FilterKind, string> = {
+  S: 'is|is_not|starts_with',
+  E: 'is|is_not|in|not_in',
+  T: 'after|before|on|between (Unix s)',
+  N: 'is|is_not|lt|lte|gt|gte|between',
+  B: 'is',
+};
+
+/** The legend for the kind codes a tool uses, e.g. "Filters {op:value}: Si is|is_not|starts_with|in|not_in; T after|…". */
+function legend(metas: FilterMeta[]): string {
+  const codes = new Set(metas.map((m) => kindCode(m).replace('?', '')));
+  const parts = [...codes].sort().map((c) => `${c} ${KIND_TEXT[c[0] as FilterKind]}${c === 'Si' ? '|in|not_in' : ''}`);
+  const notes = [metas.some((m) => m.ops.includes('is_present')) ? '? +is_present' : '', metas.some((m) => m.ops.includes('in')) ? 'in/not_in: [..]' : '', metas.some((m) => m.ops.includes('between')) ? 'between: [from,to]' : ''];
+  return `Filters {op:value}: ${[...parts, ...notes.filter(Boolean)].join('; ')}.`;
 }

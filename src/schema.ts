@@ -2,8 +2,8 @@ import * as z from 'zod';
 
 /**
  * Zod helpers the catalogue is written in. Every schema here validates strictly
- * on the server; filters also carry a compact description (see filterDoc) so that
- * tools/list stays small while the validator stays exact.
+ * on the server; filters are registered with their kind and operators, so that
+ * tools/list can describe them in a few bytes (src/jsonschema.ts) while the validator stays exact.
  */
 
 /** Characters a path id may hold: anything else could change the route. */
@@ -39,7 +39,7 @@ export const filterRegistry = new WeakMap<z.ZodType, FilterMeta>();
 /** Registry of nested filter groups (export filters like subscription[status][in]). */
 export const groupRegistry = new WeakMap<z.ZodType, Record<string, FilterMeta>>();
 
-const BASE_OPS: Record<FilterKind, readonly Op[]> = {
+export const BASE_OPS: Record<FilterKind, readonly Op[]> = {
   S: ['is', 'is_not', 'starts_with'],
   E: ['is', 'is_not', 'in', 'not_in'],
   T: ['after', 'before', 'on', 'between'],
@@ -160,20 +160,3 @@ export const customFields = z
   .describe('Custom fields defined in Chargebee, e.g. {"cf_region":"emea"}');
 
 export const currency = z.string().regex(/^[A-Z]{3}$/, { message: 'an ISO 4217 code like USD' });
-
-/** Compact text for one filter: kind letter, extra operators, enum values (long lists cut: the validator names them all). */
-export function filterDoc(m: FilterMeta): string {
-  const extra = m.ops.filter((o) => !BASE_OPS[m.kind].includes(o));
-  if (extra.some((o) => o !== 'in' && o !== 'not_in' && o !== 'is_present')) throw new Error(`no compact form for operators ${extra.join(',')}`);
-  let s = m.kind + (extra.includes('in') ? 'i' : '') + (extra.includes('is_present') ? '?' : '');
-  if (m.values) {
-    // Long value lists are cut: the validator's error lists every allowed value.
-    const shown = m.values.length > 6 ? [...m.values.slice(0, 4), '…'] : m.values;
-    s += `:${shown.join('|')}`;
-  }
-  return s;
-}
-
-/** One-line legend for tools that take filters (appended to their description). */
-export const FILTER_LEGEND =
-  'Filters {op:value}: S is|is_not|starts_with (Si +in|not_in), E is|is_not|in|not_in, T after|before|on|between (Unix s), N is|is_not|lt|lte|gt|gte|between, B is; ? +is_present; in: [..], between: [a,b].';

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
-import { FILTER_LEGEND, customFields, f, id, metaData, paging, sortBy, currency } from '../src/schema.js';
+import { customFields, f, id, metaData, paging, sortBy, currency } from '../src/schema.js';
 import { customerSummary, fullName, who } from '../src/summary.js';
 
 const CHANNELS = ['web', 'app_store', 'play_store'] as const;
@@ -48,7 +48,7 @@ export const customerTools = [
   {
     name: 'list_customers',
     title: 'List customers',
-    description: `Lists customers, newest first: find a customer's id by email, name or company. ${FILTER_LEGEND}`,
+    description: `Lists customers, newest first: find a customer's id by email, name or company.`,
     kind: 'read',
     method: 'GET',
     path: '/customers',

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
-import { FILTER_LEGEND, f, group, id } from '../src/schema.js';
+import { f, group, id } from '../src/schema.js';
 
 /**
  * The 14 Export API jobs (seed 004). Each starts an asynchronous job that
@@ -101,7 +101,7 @@ function exportTool(name: string, what: string, input: z.ZodObject): ToolDef {
   return {
     name: `export_${name}`,
     title: `Export ${what}`,
-    description: `Starts an export of ${what} (zip of CSVs; no billing change; max 5 running); then wait_for_export. ${FILTER_LEGEND}`,
+    description: `Starts an export of ${what} (zip of CSVs; no billing change; max 5 running); then wait_for_export.`,
     kind: 'read',
     idempotent: false,
     method: 'POST',

@@ -1,12 +1,12 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
-import { FILTER_LEGEND, f, id, paging, sortBy } from '../src/schema.js';
+import { f, id, paging, sortBy } from '../src/schema.js';
 
 export const invoiceTools = [
   {
     name: 'list_invoices',
     title: 'List invoices',
-    description: `Lists invoices, newest first; amounts in cents. ${FILTER_LEGEND}`,
+    description: `Lists invoices, newest first; amounts in cents.`,
     kind: 'read',
     method: 'GET',
     path: '/invoices',

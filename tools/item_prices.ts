@@ -1,12 +1,12 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
-import { FILTER_LEGEND, f, paging, sortBy } from '../src/schema.js';
+import { f, paging, sortBy } from '../src/schema.js';
 
 export const itemPriceTools = [
   {
     name: 'list_item_prices',
     title: 'List item prices',
-    description: `Lists Product Catalog 2.0 item prices (price in cents, currency, period), for create_subscription_for_items and checkout_new_subscription. ${FILTER_LEGEND}`,
+    description: `Lists Product Catalog 2.0 item prices (price in cents, currency, period), for create_subscription_for_items and checkout_new_subscription.`,
     kind: 'read',
     method: 'GET',
     path: '/item_prices',

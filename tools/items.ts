@@ -1,12 +1,12 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
-import { FILTER_LEGEND, f, paging, sortBy } from '../src/schema.js';
+import { f, paging, sortBy } from '../src/schema.js';
 
 export const itemTools = [
   {
     name: 'list_items',
     title: 'List items',
-    description: `Lists Product Catalog 2.0 items (plans, addons, charges); their prices: list_item_prices. ${FILTER_LEGEND}`,
+    description: `Lists Product Catalog 2.0 items (plans, addons, charges); their prices: list_item_prices.`,
     kind: 'read',
     method: 'GET',
     path: '/items',

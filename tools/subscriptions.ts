@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { Args, TargetReader, ToolDef } from '../src/catalog.js';
 import { ToolError } from '../src/errors.js';
-import { FILTER_LEGEND, UNIX_SECONDS, customFields, f, id, metaData, paging, sortBy } from '../src/schema.js';
+import { UNIX_SECONDS, customFields, f, id, metaData, paging, sortBy } from '../src/schema.js';
 import { customerSummary, day, itemsTotal, money, period, subscriptionSummary, who } from '../src/summary.js';
 
 const STATUSES = ['future', 'in_trial', 'active', 'non_renewing', 'paused', 'cancelled', 'transferred'] as const;
@@ -89,7 +89,7 @@ export const subscriptionTools = [
   {
     name: 'list_subscriptions',
     title: 'List subscriptions',
-    description: `Lists subscriptions, each with its customer, newest first. ${FILTER_LEGEND}`,
+    description: `Lists subscriptions, each with its customer, newest first.`,
     kind: 'read',
     method: 'GET',
     path: '/subscriptions',
