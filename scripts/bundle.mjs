@@ -8,7 +8,8 @@
 //   - is one ESM file for the stdio path, with lazy chunks (esbuild `splitting`) for what only
 //     some runs need: the HTTP transport (`--transport http`) and the sandbox (`--sandbox`);
 //   - carries the tools/list listing computed here, at build time, from the same sources
-//     (src/prebuilt.ts is replaced), so start-up skips z.toJSONSchema for 36 tools;
+//     with the catalogue's index (src/prebuilt.ts is replaced), so start-up loads no tool
+//     schema: tools/ becomes a lazy chunk, loaded by the first tools/call;
 //   - keeps undici (half of the JavaScript) in a lazy chunk: src/gateway.ts imports it with the
 //     first gateway request;
 //   - leaves out Ajv, which the SDK's Server loads only to validate elicitation answers (this
@@ -44,30 +45,30 @@ async function computeListings() {
     const entry = join(tmp, 'listings.ts');
     writeFileSync(
       entry,
-      `import { Engine } from ${JSON.stringify(join(root, 'src', 'engine.ts'))};
+      `import { catalogueOf } from ${JSON.stringify(join(root, 'src', 'engine.ts'))};
 import { toolsets } from ${JSON.stringify(join(root, 'tools', 'index.ts'))};
-const unused = new Proxy({}, { get() { throw new Error('the engine constructor used a runtime service: listings cannot be precomputed'); } });
-const engine = new Engine(toolsets, { gateway: unused, tokens: unused, connections: unused, logger: unused, sandbox: false, readOnly: false, pollMs: 1000 });
-export const listings = Object.fromEntries(engine.listTools().map((t) => [t.name, t]));
+const { index, listings } = catalogueOf(toolsets);
+export const prebuilt = { index, listings };
 `,
     );
     const out = join(tmp, 'listings.mjs');
     await build({ ...common, entryPoints: [entry], outfile: out, nodePaths: [join(root, 'node_modules')] });
-    const { listings } = await import(pathToFileURL(out).href);
-    return listings;
+    const { prebuilt } = await import(pathToFileURL(out).href);
+    return prebuilt;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-const listings = await computeListings();
+const prebuiltCatalogue = await computeListings();
+const listings = prebuiltCatalogue.listings;
 
-const prebuilt = {
-  name: 'prebuilt-listings',
+const prebuiltPlugin = {
+  name: 'prebuilt-catalogue',
   setup(b) {
     b.onLoad({ filter: /[\\/]src[\\/]prebuilt\.ts$/ }, () => ({
       // JSON.parse of a string literal parses faster than the same object as JS.
-      contents: `export const prebuiltListings = JSON.parse(${JSON.stringify(JSON.stringify(listings))});\n`,
+      contents: `export const prebuilt = JSON.parse(${JSON.stringify(JSON.stringify(prebuiltCatalogue))});\n`,
       loader: 'js',
     }));
   },
@@ -101,7 +102,7 @@ const result = await build({
   sourcemap: 'linked',
   sourcesContent: false,
   metafile: true,
-  plugins: [prebuilt, noAjv],
+  plugins: [prebuiltPlugin, noAjv],
 });
 
 const cli = join(outdir, 'cli.js');

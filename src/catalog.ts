@@ -51,6 +51,14 @@ export interface TargetReader {
   connection: string | null;
 }
 
+/** What selecting and listing a tool needs, without loading its schemas. */
+export interface ToolIndexEntry {
+  name: string;
+  /** The tools/ file name. */
+  toolset: string;
+  kind: 'read' | 'write';
+}
+
 export interface Toolset {
   /** The tools/ file name, e.g. 'customers'. */
   name: string;

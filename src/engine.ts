@@ -1,13 +1,12 @@
 import * as z from 'zod';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { Args, ToolDef, Toolset, TargetReader } from './catalog.js';
+import type { Args, ToolDef, ToolIndexEntry, Toolset, TargetReader } from './catalog.js';
 import { canonical, type ConfirmTokens } from './confirm.js';
 import type { ConnectionResolver } from './connections.js';
 import { encodeForm, encodeQuery } from './encoding.js';
 import { GatewayError, ToolError } from './errors.js';
 import { newIdempotencyKey, type Gateway, type GatewayCall } from './gateway.js';
 import { advertise } from './jsonschema.js';
-import { prebuiltListings } from './prebuilt.js';
 import type { Logger } from './log.js';
 import { sleep } from './ratelimit.js';
 import { shapeResult } from './result.js';
@@ -34,11 +33,56 @@ export interface CallContext {
   progress?: (p: { progress: number; total?: number; message?: string }) => Promise<void>;
 }
 
+const connectionParam = id('Maton connection id (default: the pinned/only one)').optional();
+const confirmParam = z.string().min(10).max(2000).optional().describe("Omit to preview; pass the preview's token to write");
+
+/**
+ * The catalogue as the engine takes it: an index and the tools/list listings up front,
+ * the entries themselves (zod schemas, previews) loaded on the first call. The bundled
+ * bin carries index and listings precomputed, so a cold start never builds a schema.
+ */
+export interface Catalogue {
+  index: readonly ToolIndexEntry[];
+  listings: Readonly<Record<string, Tool>>;
+  load(): Promise<readonly Toolset[]>;
+}
+
+/** The catalogue of loaded toolsets: index and listings computed from the entries. */
+export function catalogueOf(toolsets: readonly Toolset[]): Catalogue {
+  const defs = toolsets.flatMap((ts) => ts.tools.map((def) => ({ def, toolset: ts.name })));
+  return {
+    index: defs.map(({ def, toolset }) => ({ name: def.name, toolset, kind: def.kind })),
+    listings: Object.fromEntries(defs.map(({ def }) => [def.name, listingOf(def)])),
+    load: async () => toolsets,
+  };
+}
+
+/** The schema a call is validated against: the entry's own plus connection_id and confirm_token. */
+function callSchema(def: ToolDef): z.ZodObject {
+  const extra: Record<string, z.ZodType> = {};
+  if ((def.api ?? 'chargebee') === 'chargebee') extra.connection_id = connectionParam;
+  if (def.kind === 'write') extra.confirm_token = confirmParam;
+  return def.input.safeExtend(extra);
+}
+
+/** What tools/list says of an entry: derived from it, annotations included. */
+function listingOf(def: ToolDef): Tool {
+  return {
+    name: def.name,
+    title: def.title,
+    ...(advertise(callSchema(def), def.description) as { inputSchema: Tool['inputSchema']; description: string }),
+    annotations: {
+      readOnlyHint: def.kind === 'read',
+      destructiveHint: def.destructive ?? false,
+      idempotentHint: def.idempotent ?? def.method === 'GET',
+      openWorldHint: true,
+    },
+  };
+}
+
 interface Entry {
   def: ToolDef;
-  toolset: string;
   schema: z.ZodObject;
-  listing: Tool;
   pathParams: string[];
   /** Key of the unwrapped list in results: the route's last literal segment. */
   listKey: string;
@@ -48,8 +92,6 @@ interface Entry {
 const LOCAL_PARAMS = new Set(['connection_id', 'confirm_token', 'max_wait_s']);
 const DEFAULT_MAX_WAIT_S = 50;
 
-const connectionParam = id('Maton connection id (default: the pinned/only one)').optional();
-const confirmParam = z.string().min(10).max(2000).optional().describe("Omit to preview; pass the preview's token to write");
 
 export class UnknownToolError extends Error {}
 
@@ -58,45 +100,42 @@ export class UnknownToolError extends Error {}
  * guard (preview → signed token → confirmed write) for every write.
  */
 export class Engine {
-  private readonly entries = new Map<string, Entry>();
+  /** Listed and callable tools, by name. */
+  private readonly shown = new Set<string>();
   private readonly hidden = new Map<string, string>();
+  private entries?: Promise<Map<string, Entry>>;
   /** resend: the write was sent, its outcome is unknown, and the same token may send it again under the same idempotency key. */
   private readonly used = new Map<string, { expires: number; sent: boolean; resend?: boolean; outcome: Promise<CallToolResult> }>();
 
-  constructor(toolsets: readonly Toolset[], private readonly o: EngineOptions) {
+  constructor(private readonly catalogue: Catalogue, private readonly o: EngineOptions) {
     const wanted = o.tools ? new Set(o.tools) : undefined;
     if (wanted) {
-      const known = new Set(toolsets.flatMap((ts) => [ts.name, ...ts.tools.map((t) => t.name)]));
+      const known = new Set(catalogue.index.flatMap((t) => [t.toolset, t.name]));
       const unknown = [...wanted].filter((n) => !known.has(n));
-      if (unknown.length) throw new UnknownToolError(`--tools: unknown tool or toolset ${unknown.join(', ')}. Toolsets: ${toolsets.map((t) => t.name).join(', ')}.`);
+      const toolsets = [...new Set(catalogue.index.map((t) => t.toolset))];
+      if (unknown.length) throw new UnknownToolError(`--tools: unknown tool or toolset ${unknown.join(', ')}. Toolsets: ${toolsets.join(', ')}.`);
     }
-    for (const ts of toolsets) {
-      for (const def of ts.tools) {
-        if (wanted && !wanted.has(def.name) && !wanted.has(ts.name)) {
-          this.hidden.set(def.name, 'it is not in --tools');
-        } else if (o.readOnly && def.kind === 'write') {
-          this.hidden.set(def.name, 'it writes and the server runs with --read-only');
-        } else {
-          this.entries.set(def.name, this.entry(def, ts.name));
-        }
-      }
+    for (const t of catalogue.index) {
+      if (wanted && !wanted.has(t.name) && !wanted.has(t.toolset)) this.hidden.set(t.name, 'it is not in --tools');
+      else if (o.readOnly && t.kind === 'write') this.hidden.set(t.name, 'it writes and the server runs with --read-only');
+      else this.shown.add(t.name);
     }
   }
 
   listTools(): Tool[] {
-    return [...this.entries.values()].map((e) => e.listing);
+    return [...this.shown].map((name) => this.catalogue.listings[name]!);
   }
 
   has(name: string): boolean {
-    return this.entries.has(name);
+    return this.shown.has(name);
   }
 
   async call(name: string, rawArgs: unknown, ctx: CallContext): Promise<CallToolResult> {
-    const entry = this.entries.get(name);
-    if (!entry) {
+    if (!this.shown.has(name)) {
       const why = this.hidden.get(name);
       throw new UnknownToolError(why ? `Tool ${name} is not available: ${why}.` : `Unknown tool: ${name}.`);
     }
+    const entry = (await this.loadEntries()).get(name)!;
     const started = Date.now();
     const parsed = entry.schema.safeParse(rawArgs ?? {});
     if (!parsed.success) {
@@ -249,27 +288,18 @@ export class Engine {
 
   // ---- plumbing ------------------------------------------------------------
 
-  private entry(def: ToolDef, toolset: string): Entry {
-    const pathParams = [...def.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
-    const extra: Record<string, z.ZodType> = {};
-    if ((def.api ?? 'chargebee') === 'chargebee') extra.connection_id = connectionParam;
-    if (def.kind === 'write') extra.confirm_token = confirmParam;
-    const schema = def.input.safeExtend(extra);
-    const readOnly = def.kind === 'read';
-    // The bundled bin carries this listing precomputed (see src/prebuilt.ts).
-    const listing: Tool = prebuiltListings?.[def.name] ?? {
-      name: def.name,
-      title: def.title,
-      ...(advertise(schema, def.description) as { inputSchema: Tool['inputSchema']; description: string }),
-      annotations: {
-        readOnlyHint: readOnly,
-        destructiveHint: def.destructive ?? false,
-        idempotentHint: def.idempotent ?? def.method === 'GET',
-        openWorldHint: true,
-      },
-    };
-    const literal = def.path.split('/').filter((s) => s && !s.startsWith('{'));
-    return { def, toolset, schema, listing, pathParams, listKey: literal[literal.length - 1] ?? 'list' };
+  private loadEntries(): Promise<Map<string, Entry>> {
+    this.entries ??= this.catalogue.load().then((toolsets) => {
+      const map = new Map<string, Entry>();
+      for (const def of toolsets.flatMap((ts) => ts.tools)) {
+        if (!this.shown.has(def.name)) continue;
+        const pathParams = [...def.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+        const literal = def.path.split('/').filter((s) => s && !s.startsWith('{'));
+        map.set(def.name, { def, schema: callSchema(def), pathParams, listKey: literal[literal.length - 1] ?? 'list' });
+      }
+      return map;
+    });
+    return this.entries;
   }
 
   private async connectionFor(entry: Entry, args: Args, forWrite: boolean, ctx: CallContext): Promise<string | null> {

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from './config.js';
 import { ConfirmTokens } from './confirm.js';
 import { ConnectionResolver } from './connections.js';
-import { Engine } from './engine.js';
+import { catalogueOf, Engine, type Catalogue } from './engine.js';
 import { Gateway } from './gateway.js';
 import type { Logger } from './log.js';
 import type { Sandbox, SandboxOptions } from './sandbox/index.js';
-import { toolsets } from '../tools/index.js';
+import { prebuilt } from './prebuilt.js';
 
 /** Everything shared by all sessions of one process: the gateway, tokens, the engine. */
 export interface Runtime {
@@ -33,7 +33,9 @@ export async function createRuntime(config: Config, logger: Logger, sandboxOptio
     logger.info({ url: sandbox.url }, 'sandbox gateway started: no real billing data is touched');
   }
   const gateway = new Gateway({ baseUrl, apiKey, timeoutMs: config.timeoutMs, budgetMs: config.retryBudgetMs, rateLimit: config.rateLimit, logger });
-  const engine = new Engine(toolsets, {
+  const load = () => import('../tools/index.js').then((m) => m.toolsets);
+  const catalogue: Catalogue = prebuilt ? { ...prebuilt, load } : catalogueOf(await load());
+  const engine = new Engine(catalogue, {
     gateway,
     tokens: new ConfirmTokens(config.confirmSecret, config.confirmTtlS),
     connections: new ConnectionResolver(gateway, config.connectionId),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toolsets } from '../tools/index.js';
-import { Engine } from '../src/engine.js';
+import { Engine, catalogueOf } from '../src/engine.js';
 import { ConfirmTokens } from '../src/confirm.js';
 import { silentLogger } from '../src/log.js';
 import { VERSION } from '../src/version.js';
@@ -49,7 +49,7 @@ const DESTRUCTIVE = ['update_customer', 'cancel_subscription', 'cancel_subscript
 const noGateway = new Proxy({}, { get: () => () => { throw new Error('no gateway in catalogue tests'); } }) as never;
 
 function engine(opts: { readOnly?: boolean; tools?: string[] } = {}) {
-  return new Engine(toolsets, {
+  return new Engine(catalogueOf(toolsets), {
     gateway: noGateway,
     tokens: new ConfirmTokens(Buffer.alloc(32, 1), 300),
     connections: noGateway,
