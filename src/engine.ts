@@ -95,6 +95,15 @@ const DEFAULT_MAX_WAIT_S = 50;
 
 export class UnknownToolError extends Error {}
 
+interface UsedToken {
+  expires: number;
+  /** The write request went out. */
+  sent: boolean;
+  /** Sent with no answer: the same token may send it again under the same idempotency key. */
+  resend?: boolean;
+  outcome: Promise<CallToolResult>;
+}
+
 /**
  * Turns catalogue entries into MCP tools: one generic path for reads, one
  * guard (preview → signed token → confirmed write) for every write.
@@ -104,8 +113,8 @@ export class Engine {
   private readonly shown = new Set<string>();
   private readonly hidden = new Map<string, string>();
   private entries?: Promise<Map<string, Entry>>;
-  /** resend: the write was sent, its outcome is unknown, and the same token may send it again under the same idempotency key. */
-  private readonly used = new Map<string, { expires: number; sent: boolean; resend?: boolean; outcome: Promise<CallToolResult> }>();
+  /** Confirm tokens that have been used, by nonce: a token yields one write. */
+  private readonly used = new Map<string, UsedToken>();
 
   constructor(private readonly catalogue: Catalogue, private readonly o: EngineOptions) {
     const wanted = o.tools ? new Set(o.tools) : undefined;
@@ -237,7 +246,7 @@ export class Engine {
     // A resend goes out under the same idempotency key: Chargebee applies it at most once. The
     // target check is skipped, since the first attempt may itself have changed the target.
     const resend = prior?.resend === true;
-    const record: { expires: number; sent: boolean; resend?: boolean; outcome: Promise<CallToolResult> } = { expires: Date.now() + 24 * 3600_000, sent: false, outcome: Promise.resolve({ content: [] }) };
+    const record: UsedToken = { expires: Date.now() + 24 * 3600_000, sent: false, outcome: Promise.resolve({ content: [] }) };
     record.outcome = this.confirmed(entry, args, connection, reader, resend ? undefined : version, nonce, record, ctx);
     this.used.set(nonce, record);
     try {
