@@ -10,7 +10,7 @@ import { advertise } from './jsonschema.js';
 import type { Logger } from './log.js';
 import { sleep } from './ratelimit.js';
 import { shapeResult } from './result.js';
-import { filterRegistry, id } from './schema.js';
+import { ID_CHARS, filterRegistry, id } from './schema.js';
 
 export interface EngineOptions {
   gateway: Gateway;
@@ -377,14 +377,12 @@ export class Engine {
   }
 }
 
-const PATH_ID = /^[A-Za-z0-9_\-.~@+:=]+$/;
-
 /** Fills {name} placeholders with percent-encoded ids; an id can never change the route. */
 export function fillPath(template: string, params: Args): string {
   return template.replace(/\{(\w+)\}/g, (_, name: string) => {
     const v = params[name];
     const s = typeof v === 'string' || typeof v === 'number' ? String(v) : '';
-    if (!PATH_ID.test(s) || s === '.' || s === '..') throw new ToolError(`${name} ${JSON.stringify(v)} is not a valid id.`, { reason: 'invalid_id', param: name });
+    if (!ID_CHARS.test(s) || s === '.' || s === '..') throw new ToolError(`${name} ${JSON.stringify(v)} is not a valid id.`, { reason: 'invalid_id', param: name });
     return encodeURIComponent(s);
   });
 }

@@ -7,7 +7,7 @@ import * as z from 'zod';
  */
 
 /** Characters a path id may hold: anything else could change the route. */
-const ID_CHARS = /^[A-Za-z0-9_\-.~@+:=]+$/;
+export const ID_CHARS = /^[A-Za-z0-9_\-.~@+:=]+$/;
 
 export function id(description: string, max = 100) {
   return z
