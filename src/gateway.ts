@@ -229,7 +229,11 @@ export class Gateway {
       // A 429 (Maton's per-account limit or Chargebee's) was not processed: safe to retry whatever the method.
       const ra = retryAfterMs(res.headers['retry-after']);
       if (ra !== undefined) return { ms: ra + Math.floor(Math.random() * 100), retryAfterMs: ra };
-      // No Retry-After: a rate window is one second, so do not come back sooner.
+      // Chargebee's own limits without a Retry-After (the site's per-minute quota, the 5 running
+      // export jobs) do not clear within a retry budget: say so at once.
+      const body = parseBody(res.text) as { api_error_code?: string } | undefined;
+      if (body?.api_error_code === 'api_request_limit_exceeded') return undefined;
+      // Otherwise (Maton's per-second window, a lock timeout): do not come back within the second.
       return { ms: Math.max(1_000, backoff()) };
     }
     if (RETRY_STATUS.has(res.status) && retrySafe) return { ms: backoff() };

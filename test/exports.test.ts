@@ -81,6 +81,8 @@ describe('exports', () => {
     expect(sixth.isError).toBe(true);
     expect(text(sixth)).toMatch(/429 api_request_limit_exceeded/);
     expect(text(sixth)).toMatch(/only 5 export jobs/);
+    // Refused at once: no retry can free a slot (jobs run for minutes), so the 6th went out once.
+    expect((await h.requests()).filter((q) => q.method === 'POST')).toHaveLength(6);
     process.stderr.write(`6th export refused after ${Date.now() - t0} ms\n`);
   });
 
