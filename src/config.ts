@@ -41,6 +41,19 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
   return n;
 }
 
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** The HTTP transport's auth rules: no token (--no-auth) only on loopback, and no short tokens. token undefined = to be generated. */
+export function checkHttpAuth(host: string, token: string | null | undefined): void {
+  if (token === null && !isLoopbackHost(host)) {
+    throw new UsageError(`--no-auth is only allowed on a loopback host (127.0.0.1, ::1, localhost), not ${host}. Set MCP_HTTP_TOKEN and drop --no-auth to serve other hosts.`);
+  }
+  if (token && token.length < 16) throw new UsageError('MCP_HTTP_TOKEN must be at least 16 characters.');
+}
+
 /** Everything the server needs from flags and environment; throws UsageError with what to fix. */
 export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = process.env): Config {
   const sandbox = flags.sandbox ?? false;
@@ -76,6 +89,8 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
       ].join('\n'),
     );
   }
+  // Refuse a bad HTTP set-up before anything starts.
+  if (cfg.transport === 'http') checkHttpAuth(cfg.host, cfg.noAuth ? null : cfg.httpToken);
   if (secret !== undefined && secret.length < 16) {
     throw new UsageError('CHARGEBEE_MCP_CONFIRM_SECRET must be at least 16 characters.');
   }

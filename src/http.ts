@@ -7,7 +7,9 @@ import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isInitializeRequest, isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { UsageError } from './config.js';
+import { checkHttpAuth, isLoopbackHost } from './config.js';
+
+export { isLoopbackHost };
 import type { Runtime } from './runtime.js';
 import { createServer } from './server.js';
 
@@ -73,11 +75,6 @@ class HttpError extends Error {
   ) {
     super(message);
   }
-}
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
 }
 
 function isWildcardHost(host: string): boolean {
@@ -252,10 +249,7 @@ class InFlight {
 export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<HttpServerHandle> {
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as Required<Omit<HttpOptions, 'token'>> & { token?: string | null };
   const token = opts.token === undefined ? randomBytes(32).toString('base64url') : opts.token;
-  if (token === null && !isLoopbackHost(o.host)) {
-    throw new UsageError(`--no-auth is only allowed on a loopback host (127.0.0.1, ::1, localhost); refusing to serve ${o.host} without a bearer token. Set MCP_HTTP_TOKEN instead.`);
-  }
-  if (token !== null && token.length < 16) throw new UsageError('MCP_HTTP_TOKEN must be at least 16 characters.');
+  checkHttpAuth(o.host, token);
   const expected = token === null ? null : sha256(token);
   const principal = token === null ? 'http:anonymous' : `http:${sha256(token).toString('hex').slice(0, 32)}`;
   const log = rt.logger.child({ component: 'http' });
@@ -530,9 +524,6 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
  */
 export async function serveHttp(rt: Runtime, opts: { onListening?(url: string): void; signals?: boolean } = {}): Promise<HttpServerHandle> {
   const { config } = rt;
-  if (config.noAuth && !isLoopbackHost(config.host)) {
-    throw new UsageError(`--no-auth is only allowed on a loopback host (127.0.0.1, ::1, localhost), not ${config.host}. Set MCP_HTTP_TOKEN and drop --no-auth to serve other hosts.`);
-  }
   let token: string | null = null;
   let generated = false;
   if (!config.noAuth) {

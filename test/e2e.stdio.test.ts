@@ -77,6 +77,13 @@ describe('the built bin over stdio', () => {
     const unknown = spawnSync(process.execPath, [cli, '--sandbox', '--tools', 'nope'], { env: baseEnv, encoding: 'utf8', input: '' });
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/unknown tool or toolset nope/);
+    const open = spawnSync(process.execPath, [cli, '--sandbox', '--transport', 'http', '--no-auth', '--host', '0.0.0.0'], { env: baseEnv, encoding: 'utf8' });
+    expect(open.status).toBe(2);
+    expect(open.stderr).toMatch(/--no-auth is only allowed on a loopback host/);
+    expect(open.stderr).not.toMatch(/sandbox gateway/);
+    const short = spawnSync(process.execPath, [cli, '--sandbox', '--transport', 'http'], { env: { ...baseEnv, MCP_HTTP_TOKEN: 'short' }, encoding: 'utf8' });
+    expect(short.status).toBe(2);
+    expect(short.stderr).toMatch(/MCP_HTTP_TOKEN must be at least 16 characters/);
     const help = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/--read-only/);
