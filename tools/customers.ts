@@ -44,6 +44,22 @@ const customerFields = {
   custom_fields: customFields,
 };
 
+/** The customer fields Chargebee filters on (list_customers; exports add auto_close_invoices). */
+export const customerFilters = {
+  id: f.sIn(),
+  first_name: f.s('is_present'),
+  last_name: f.s('is_present'),
+  email: f.s('is_present'),
+  company: f.s('is_present'),
+  phone: f.s('is_present'),
+  auto_collection: f.e(['on', 'off']),
+  taxability: f.e(['taxable', 'exempt']),
+  offline_payment_method: f.e(OFFLINE),
+  channel: f.e(CHANNELS),
+  created_at: f.t(),
+  updated_at: f.t(),
+};
+
 export const customerTools = [
   {
     name: 'list_customers',
@@ -54,18 +70,7 @@ export const customerTools = [
     path: '/customers',
     input: z.strictObject({
       ...paging,
-      id: f.sIn(),
-      first_name: f.s('is_present'),
-      last_name: f.s('is_present'),
-      email: f.s('is_present'),
-      company: f.s('is_present'),
-      phone: f.s('is_present'),
-      auto_collection: f.e(['on', 'off']),
-      taxability: f.e(['taxable', 'exempt']),
-      offline_payment_method: f.e(OFFLINE),
-      channel: f.e(CHANNELS),
-      created_at: f.t(),
-      updated_at: f.t(),
+      ...customerFilters,
       include_deleted: z.boolean().optional().describe('Include deleted customers'),
       sort_by: sortBy(['created_at', 'updated_at']),
     }),

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
 import { f, group, id } from '../src/schema.js';
+import { customerFilters } from './customers.js';
 
 /**
  * The 14 Export API jobs (seed 004). Each starts an asynchronous job that
@@ -13,22 +14,7 @@ const OFFLINE = ['no_preference', 'cash', 'check', 'bank_transfer', 'ach_credit'
 const INVOICE_STATUS = ['paid', 'posted', 'payment_due', 'not_paid', 'voided', 'pending'] as const;
 const PRICE_TYPE = ['tax_exclusive', 'tax_inclusive'] as const;
 
-const customer = () =>
-  group({
-    id: f.sIn(),
-    first_name: f.s('is_present'),
-    last_name: f.s('is_present'),
-    email: f.s('is_present'),
-    company: f.s('is_present'),
-    phone: f.s('is_present'),
-    auto_collection: f.e(['on', 'off']),
-    taxability: f.e(['taxable', 'exempt']),
-    created_at: f.t(),
-    updated_at: f.t(),
-    offline_payment_method: f.e(OFFLINE),
-    auto_close_invoices: f.b(),
-    channel: f.e(CHANNEL),
-  });
+const customer = () => group({ ...customerFilters, auto_close_invoices: f.b() });
 
 const relationship = () => group({ parent_id: f.s(), payment_owner_id: f.s(), invoice_owner_id: f.s() });
 
