@@ -135,10 +135,6 @@ export class Engine {
     return [...this.shown].map((name) => this.catalogue.listings[name]!);
   }
 
-  has(name: string): boolean {
-    return this.shown.has(name);
-  }
-
   async call(name: string, rawArgs: unknown, ctx: CallContext): Promise<CallToolResult> {
     if (!this.shown.has(name)) {
       const why = this.hidden.get(name);

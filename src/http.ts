@@ -8,8 +8,6 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isInitializeRequest, isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { checkHttpAuth, isLoopbackHost } from './config.js';
-
-export { isLoopbackHost };
 import type { Runtime } from './runtime.js';
 import { createServer } from './server.js';
 
