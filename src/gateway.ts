@@ -7,7 +7,8 @@ let undiciModule: Promise<Undici> | undefined;
 const loadUndici = () => (undiciModule ??= import('undici').then((m) => ('Agent' in m ? m : (m as { default: Undici }).default)));
 import type { Logger } from './log.js';
 import { GatewayError, hintFor } from './errors.js';
-import { RateLimiter, sleep, type Release } from './ratelimit.js';
+import { RateLimiter, sleep, type Limiter, type Release } from './ratelimit.js';
+import { RedisRateLimiter } from './ratelimit-redis.js';
 
 export const CHARGEBEE_PREFIX = '/chargebee/api/v2';
 
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   maxRetryAfterS?: number;
   /** Requests in flight at once (and pooled keep-alive connections). Default 16. */
   maxConcurrent?: number;
+  /** Count the rate limit in Redis, one window per account across all instances (--redis). */
+  redisUrl?: string;
 }
 
 export interface GatewayCall {
@@ -96,8 +99,8 @@ const CODE_WORDS: Record<string, string> = {
  */
 export class Gateway {
   private agent?: Promise<Agent>;
-  private readonly limiter: RateLimiter;
-  private readonly o: Required<Omit<GatewayOptions, 'logger'>> & { logger: Logger };
+  private readonly limiter: Limiter;
+  private readonly o: Required<Omit<GatewayOptions, 'logger' | 'redisUrl'>> & { logger: Logger };
 
   constructor(opts: GatewayOptions) {
     const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as unknown as GatewayOptions;
@@ -111,7 +114,10 @@ export class Gateway {
       ...defined,
       baseUrl: opts.baseUrl.replace(/\/+$/, ''),
     };
-    this.limiter = new RateLimiter(this.o.rateLimit, { maxConcurrent: this.o.maxConcurrent });
+    this.limiter =
+      opts.redisUrl && this.o.rateLimit > 0
+        ? new RedisRateLimiter({ url: opts.redisUrl, perSecond: this.o.rateLimit, maxConcurrent: this.o.maxConcurrent, apiKey: this.o.apiKey, baseUrl: this.o.baseUrl, logger: this.o.logger })
+        : new RateLimiter(this.o.rateLimit, { maxConcurrent: this.o.maxConcurrent });
   }
 
   get baseUrl(): string {
@@ -129,7 +135,7 @@ export class Gateway {
   }
 
   async close(): Promise<void> {
-    this.limiter.close(new GatewayError('The server is shutting down.', { source: 'client', hint: 'Call again once the server is back.' }));
+    await this.limiter.close(new GatewayError('The server is shutting down.', { source: 'client', hint: 'Call again once the server is back.' }));
     if (this.agent) await (await this.agent).close();
   }
 

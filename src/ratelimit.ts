@@ -26,6 +26,16 @@ export interface ThrottleOptions {
 /** Call when the request is over (response read or failed): frees the concurrency slot. */
 export type Release = () => void;
 
+/**
+ * What the gateway needs from a throttle: the in-process RateLimiter, or the Redis-backed one
+ * (src/ratelimit-redis.ts) that counts one window per Maton account across all instances.
+ */
+export interface Limiter {
+  acquire(deadline: number, signal?: AbortSignal, budgetError?: () => Error): Promise<Release>;
+  stats(): { queued: number; inFlight: number };
+  close(reason: Error): void | Promise<void>;
+}
+
 interface Slot {
   sentAt: number;
   doneAt?: number;
@@ -37,7 +47,7 @@ interface Waiter {
   fail: (e: unknown) => void;
 }
 
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   private readonly slots: Slot[] = [];
   private readonly queue: Waiter[] = [];
   private inFlight = 0;

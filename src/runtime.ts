@@ -32,7 +32,7 @@ export async function createRuntime(config: Config, logger: Logger, sandboxOptio
     apiKey = sandbox.apiKey;
     logger.info({ url: sandbox.url }, 'sandbox gateway started: no real billing data is touched');
   }
-  const gateway = new Gateway({ baseUrl, apiKey, timeoutMs: config.timeoutMs, budgetMs: config.retryBudgetMs, rateLimit: config.rateLimit, logger });
+  const gateway = new Gateway({ baseUrl, apiKey, timeoutMs: config.timeoutMs, budgetMs: config.retryBudgetMs, rateLimit: config.rateLimit, redisUrl: config.redisUrl, logger });
   const load = () => import('../tools/index.js').then((m) => m.toolsets);
   const catalogue: Catalogue = prebuilt ? { ...prebuilt, load } : catalogueOf(await load());
   const engine = new Engine(catalogue, {

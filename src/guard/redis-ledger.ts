@@ -1,0 +1,131 @@
+/**
+ * The ledger in Redis (--redis): used tokens and first outcomes, per-target confirm locks and
+ * unknown-outcome notes shared by every instance pointed at the same Redis, so a token used on one
+ * instance is used on all of them. Same contract as MemoryLedger (test/helpers/ledger-suite.ts).
+ *
+ * Keys (prefix `chargebee-mcp:`): `tok:<nonce>` a hash {state, rec} expiring with the token;
+ * `lock:<target>` the lock holder's random owner id (SET NX PX); `unk:<target>` the latest note.
+ * Every change that reads before it writes is one Lua script, so it is atomic in Redis.
+ *
+ * Redis unreachable (down, hung, or still connecting): every method throws LedgerUnavailable
+ * within the command timeout; the client reconnects by itself.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { closeRedis, openRedis, redisLabel, type Redis, type RedisOptions } from '../redis.js';
+import { LedgerUnavailable, LockTimeout, MemoryLedger, type Ledger, type TokenRecord, type TokenState, type UnknownNote } from './ledger.js';
+
+const PREFIX = 'chargebee-mcp:';
+
+/** KEYS[1] token hash; ARGV: expected state ('' = no record), new state, record JSON, ttl ms. */
+const SWAP = `
+local cur = redis.call('HGET', KEYS[1], 'state')
+if (cur or '') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'rec', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+`;
+
+/** KEYS[1] lock; ARGV[1] owner: deletes the lock only if this owner still holds it. */
+const UNLOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+export class RedisLedger implements Ledger {
+  readonly shared = true;
+  private readonly label: string;
+
+  constructor(
+    private readonly redis: Redis,
+    url: string,
+    private readonly logger: Logger,
+  ) {
+    this.label = redisLabel(url);
+  }
+
+  /** Connects (waiting at most about a second; without Redis it starts anyway and reconnects). */
+  static async open(url: string, logger: Logger, o: RedisOptions = {}): Promise<RedisLedger> {
+    return new RedisLedger(await openRedis(url, logger, 'ledger', o), url, logger);
+  }
+
+  /** Runs one Redis operation; any failure to get an answer becomes LedgerUnavailable. */
+  private async run<T>(what: string, op: (r: Redis) => Promise<T>): Promise<T> {
+    if (!this.redis.isReady) throw this.unavailable(what, 'not connected');
+    try {
+      return await op(this.redis);
+    } catch (e) {
+      if (e instanceof LockTimeout || e instanceof LedgerUnavailable) throw e;
+      throw this.unavailable(what, e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  private unavailable(what: string, why: string): LedgerUnavailable {
+    return new LedgerUnavailable(
+      `The shared write ledger (Redis at ${this.label}) is unavailable (${what}: ${why}), so writes are refused: nothing was sent. Reads still work. Try the write again once Redis is reachable; the server reconnects by itself.`,
+    );
+  }
+
+  async swap(nonce: string, from: TokenState | undefined, to: TokenRecord, expiresAt: number): Promise<boolean> {
+    const ttl = Math.max(1, Math.ceil(expiresAt - Date.now()));
+    const n = await this.run('recording the token', (r) => r.sendCommand<number>(['EVAL', SWAP, '1', `${PREFIX}tok:${nonce}`, from ?? '', to.state, JSON.stringify(to), String(ttl)]));
+    return Number(n) === 1;
+  }
+
+  async get(nonce: string): Promise<TokenRecord | undefined> {
+    const raw = await this.run('reading the token', (r) => r.hGet(`${PREFIX}tok:${nonce}`, 'rec'));
+    return raw ? (JSON.parse(String(raw)) as TokenRecord) : undefined;
+  }
+
+  async release(nonce: string): Promise<void> {
+    await this.run('releasing the token', (r) => r.del(`${PREFIX}tok:${nonce}`));
+  }
+
+  async lock(key: string, holdMs: number, waitMs: number, signal?: AbortSignal): Promise<() => Promise<void>> {
+    const k = `${PREFIX}lock:${key}`;
+    const owner = randomBytes(12).toString('base64url');
+    const deadline = Date.now() + waitMs;
+    // Poll with a small growing backoff: a lock is held for one confirm (a few hundred ms).
+    for (let delay = 10; ; delay = Math.min(delay * 2, 100)) {
+      signal?.throwIfAborted();
+      const got = await this.run('taking the target lock', (r) => r.set(k, owner, { condition: 'NX', expiration: { type: 'PX', value: Math.max(1, Math.ceil(holdMs)) } }));
+      if (got === 'OK') break;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new LockTimeout(`target ${key} stayed locked for ${waitMs} ms`);
+      await new Promise((r) => setTimeout(r, Math.min(left, delay + Math.floor(Math.random() * delay))));
+    }
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      try {
+        await this.run('releasing the target lock', (r) => r.sendCommand(['EVAL', UNLOCK, '1', k, owner]));
+      } catch (e) {
+        // The lock expires by itself after holdMs: others wait at most that long.
+        this.logger.warn({ err: e instanceof Error ? e.message : String(e), holdMs }, 'could not release a target lock in Redis: it expires by itself');
+      }
+    };
+  }
+
+  async noteUnknown(key: string, note: UnknownNote, ttlMs: number): Promise<void> {
+    await this.run('noting an unknown outcome', (r) => r.set(`${PREFIX}unk:${key}`, JSON.stringify(note), { expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } }));
+  }
+
+  async unknownFor(key: string): Promise<UnknownNote | undefined> {
+    const raw = await this.run('reading unknown-outcome notes', (r) => r.get(`${PREFIX}unk:${key}`));
+    return raw ? (JSON.parse(String(raw)) as UnknownNote) : undefined;
+  }
+
+  async close(): Promise<void> {
+    await closeRedis(this.redis);
+  }
+}
+
+/** The ledger for this configuration: in Redis with --redis (REDIS_URL), else in process. */
+export async function createLedger(config: Pick<Config, 'redisUrl'>, logger: Logger): Promise<Ledger> {
+  if (!config.redisUrl) return new MemoryLedger();
+  const ledger = await RedisLedger.open(config.redisUrl, logger);
+  logger.info({ redis: redisLabel(config.redisUrl) }, 'used tokens, target locks and unknown-outcome notes are shared through Redis');
+  return ledger;
+}

@@ -1,0 +1,98 @@
+/**
+ * One Redis connection for the shared state of several instances (--redis): the ledger
+ * (src/guard/redis-ledger.ts) and the gateway rate limit (src/ratelimit-redis.ts) each open one.
+ *
+ * Failure policy: nothing waits for an unreachable Redis. Commands are not queued while the
+ * connection is down (they fail at once), each command has a timeout (a Redis that accepts the
+ * connection and then hangs), and the client reconnects by itself in the background with a small
+ * capped backoff, so Redis coming back needs no restart. The `redis` module is imported on first
+ * use: a run without --redis never loads it (a lazy chunk in the bundle).
+ */
+import type { Logger } from './log.js';
+
+type RedisModule = typeof import('redis');
+/** The client as this project uses it: default modules, RESP2. */
+export type Redis = ReturnType<RedisModule['createClient']>;
+
+let redisModule: Promise<RedisModule> | undefined;
+/** `redis` is CommonJS: bundled, its namespace may carry the exports under `default`. */
+const loadRedis = () => (redisModule ??= import('redis').then((m) => ('createClient' in m ? m : (m as { default: RedisModule }).default)));
+
+export interface RedisOptions {
+  /** Longest a connection attempt may take. Default 1000 ms. */
+  connectTimeoutMs?: number;
+  /** Longest one command may take. Default 2000 ms. */
+  commandTimeoutMs?: number;
+  /** How long open() waits for the first connection before returning a client still connecting. Default connectTimeoutMs. */
+  startWaitMs?: number;
+}
+
+/** The URL without credentials, for logs and messages: redis://host:port/db. */
+export function redisLabel(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname && u.pathname !== '/' ? u.pathname : ''}`;
+  } catch {
+    return 'redis (unparsable URL)';
+  }
+}
+
+/** Checks the URL early, with a message saying what to fix. */
+export function checkRedisUrl(url: string): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`--redis (REDIS_URL) must be a URL like redis://127.0.0.1:6379/0 (got "${redisLabel(url)}").`);
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`--redis (REDIS_URL) must start with redis:// or rediss:// (got "${u.protocol}//").`);
+}
+
+/**
+ * Opens a client. Resolves once connected, or after `startWaitMs` with a client that keeps
+ * trying in the background (an instance starts even while Redis is down; writes then refuse).
+ * Logs one warning when the connection is lost and one line when it is back.
+ */
+export async function openRedis(url: string, logger: Logger, purpose: string, o: RedisOptions = {}): Promise<Redis> {
+  checkRedisUrl(url);
+  const { createClient } = await loadRedis();
+  const connectTimeout = o.connectTimeoutMs ?? 1000;
+  const label = redisLabel(url);
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    commandOptions: { timeout: o.commandTimeoutMs ?? 2000 },
+    socket: {
+      connectTimeout,
+      // Keep trying for ever, 50 ms → 1 s apart: Redis coming back is picked up within a second.
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 5), 1000),
+    },
+  });
+  let down = false;
+  client.on('error', (e: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn({ redis: label, purpose, err: e.message }, 'Redis unreachable: shared state unavailable until it is back (reconnecting in the background)');
+  });
+  client.on('ready', () => {
+    if (down) logger.info({ redis: label, purpose }, 'Redis reachable again');
+    down = false;
+  });
+  const connected = client.connect().then(
+    () => true,
+    () => false,
+  );
+  const waited = await Promise.race([connected, new Promise<false>((r) => setTimeout(() => r(false), o.startWaitMs ?? connectTimeout).unref())]);
+  if (!waited) logger.warn({ redis: label, purpose }, 'Redis not reachable at start: going on, reconnecting in the background');
+  return client as Redis;
+}
+
+/** Closes a client whatever its state (connected, reconnecting). */
+export async function closeRedis(client: Redis): Promise<void> {
+  if (!client.isOpen) return;
+  if (client.isReady) {
+    await client.close().catch(() => client.destroy());
+  } else {
+    client.destroy();
+  }
+}
