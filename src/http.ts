@@ -372,6 +372,8 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
     const release = reserveSession();
     try {
       const transport = new SSEServerTransport('/messages', res);
+      // The session id as a header too, so a load balancer can stick /messages?sessionId= to this instance.
+      res.setHeader('Mcp-Session-Id', transport.sessionId);
       req.socket.setTimeout(0);
       req.socket.setNoDelay(true);
       const s = await newSession('sse', transport);
@@ -436,6 +438,8 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
       log.info({ method: req.method, path: url.pathname, status: res.statusCode, ms: Date.now() - started, session }, 'http request');
     });
     try {
+      // For load balancers (deploy/haproxy.cfg): no secret, no data, so before the Host and token checks.
+      if (url.pathname === '/healthz') return sendHealth(res, closing);
       checkHostAndOrigin(req);
       checkAuth(req);
       if (closing) throw new HttpError(503, 'Server is shutting down.', -32000, { Connection: 'close' });
@@ -514,6 +518,12 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
       return closed;
     },
   };
+}
+
+/** GET /healthz: 200 while serving, 503 while draining (the balancer then stops sending new sessions). */
+function sendHealth(res: ServerResponse, draining: boolean): void {
+  res.writeHead(draining ? 503 : 200, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
+  res.end(draining ? 'draining\n' : 'ok\n');
 }
 
 /**
