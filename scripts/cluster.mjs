@@ -20,6 +20,7 @@ import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -295,6 +296,38 @@ report(await phase('tools/list: 1 instance, direct', instances[0].url, { list: t
 report(await phase('tools/list: 3 instances via HAProxy', lbUrl, { list: true, seconds: 4 }));
 console.log('');
 
+// ---- legacy HTTP+SSE through HAProxy: GET /sse lands anywhere, POST /messages must follow it ----
+async function sseCheck(n = 6, calls = 3) {
+  let ok = 0;
+  let failed = 0;
+  const auth = { authorization: `Bearer ${token}` };
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      const client = new Client({ name: 'cluster-sse', version: '1.0.0' });
+      try {
+        await client.connect(
+          new SSEClientTransport(new URL(`${lbUrl}/sse`), {
+            requestInit: { headers: auth },
+            eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...auth } }) },
+          }),
+        );
+        for (let i = 0; i < calls; i++) {
+          const r = await client.listTools();
+          if (r.tools.length) ok++;
+        }
+      } catch (e) {
+        failed++;
+        console.log(`    legacy SSE client failed: ${e.message}`);
+      } finally {
+        await client.close().catch(() => {});
+      }
+    }),
+  );
+  return { ok, failed, n, calls };
+}
+const sse = await sseCheck();
+console.log(`legacy SSE via HAProxy: ${sse.n} sessions x ${sse.calls} calls -> ${sse.ok} answered, ${sse.failed} sessions failed\n`);
+
 // ---- replays across instances ----
 async function replayCheck() {
   const [a, b, c] = await Promise.all(instances.map((s) => connect(s.url)));
@@ -356,6 +389,7 @@ console.log(`  errors       ${results.reduce((n, r) => n + r.errors, 0)} (tool e
 console.log(`  gateway busiest second: ${Math.max(...results.map((r) => r.busiest))} requests (limit 10)`);
 console.log(`  cross-instance replays: extra writes ${replays.reduce((n, r) => n + Math.max(0, r.posts - 1), 0)}`);
 console.log(`  kill run: ${k.calls} calls, ${k.errors} errors, ${k.restarts} sessions restarted`);
+console.log(`  legacy SSE via HAProxy: ${sse.ok}/${sse.n * sse.calls} calls answered`);
 void kill;
 
 stopping = true;

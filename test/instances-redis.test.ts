@@ -84,6 +84,29 @@ function busiestSecond(times: number[]): number {
   return best;
 }
 
+describe.runIf(run)('what a load balancer needs (deploy/haproxy.cfg)', () => {
+  it('GET /healthz answers 200 without a token or a matching Host', async () => {
+    const res = await fetch(`${servers[0]!.url}/healthz`, { headers: { host: 'balancer.internal:8080' } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('ok\n');
+    // Everything else still wants the token.
+    expect((await fetch(`${servers[0]!.url}/mcp`, { method: 'POST' })).status).toBe(401);
+  });
+
+  it('GET /sse carries the new session id in an Mcp-Session-Id header, the id /messages is then posted to', async () => {
+    const ac = new AbortController();
+    const res = await fetch(`${servers[1]!.url}/sse`, { headers: { authorization: `Bearer ${TOKEN}`, accept: 'text/event-stream' }, signal: ac.signal });
+    expect(res.status).toBe(200);
+    const id = res.headers.get('mcp-session-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('\n\n')) text += new TextDecoder().decode((await reader.read()).value);
+    expect(text).toContain(`/messages?sessionId=${id}`);
+    ac.abort();
+  });
+});
+
 describe.runIf(run)('three instances sharing Redis', () => {
   it('preview on one instance, confirm on another, replay on a third: one write', async () => {
     const [a, b, c] = [await connect(0), await connect(1), await connect(2)];
