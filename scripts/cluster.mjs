@@ -267,7 +267,7 @@ async function phase(label, url, { readers = READERS, writers = 0, seconds = SEC
 }
 
 const fmt = (r) =>
-  `${r.label.padEnd(34)} ${String(r.calls).padStart(5)} calls  ${r.callsPerS.toFixed(1).padStart(6)} calls/s  p50 ${r.p50.toFixed(0).padStart(5)} ms  p99 ${r.p99.toFixed(0).padStart(5)} ms  errors ${r.errors}  tool errors ${r.toolErrors}  gateway ${r.gatewayPerS.toFixed(1)} req/s, busiest 1 s: ${r.busiest}${r.writes ? `  writes ${r.writes}` : ''}`;
+  `${r.label.padEnd(34)} ${String(r.calls).padStart(5)} calls  ${r.callsPerS.toFixed(1).padStart(6)} calls/s  p50 ${r.p50.toFixed(0).padStart(5)} ms  p99 ${r.p99.toFixed(0).padStart(5)} ms  errors ${r.errors}  tool errors ${r.toolErrors}  new sessions ${r.restarts}  gateway ${r.gatewayPerS.toFixed(1)} req/s, busiest 1 s: ${r.busiest}${r.writes ? `  writes ${r.writes}` : ''}`;
 
 const results = [];
 const report = (r) => {

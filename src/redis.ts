@@ -83,7 +83,7 @@ export async function openRedis(url: string, logger: Logger, purpose: string, o:
     () => false,
   );
   const waited = await Promise.race([connected, new Promise<false>((r) => setTimeout(() => r(false), o.startWaitMs ?? connectTimeout).unref())]);
-  if (!waited) logger.warn({ redis: label, purpose }, 'Redis not reachable at start: going on, reconnecting in the background');
+  if (!waited && !down) logger.warn({ redis: label, purpose }, 'Redis not reachable at start: going on, reconnecting in the background');
   return client as Redis;
 }
 
