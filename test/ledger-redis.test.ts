@@ -4,8 +4,8 @@
  * and one sliding window per account across several limiters (= several instances).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LedgerUnavailable, MemoryLedger } from '../src/guard/ledger.js';
-import { createLedger, RedisLedger } from '../src/guard/redis-ledger.js';
+import { LedgerUnavailable } from '../src/guard/ledger.js';
+import { createRedisLedger, RedisLedger } from '../src/guard/redis-ledger.js';
 import { silentLogger } from '../src/log.js';
 import { RateLimiter } from '../src/ratelimit.js';
 import { RedisRateLimiter } from '../src/ratelimit-redis.js';
@@ -66,9 +66,8 @@ describe.runIf(run)('RedisLedger', () => {
     await (await a.lock('cust_2', 5_000, 100))();
   });
 
-  it('createLedger: in process without --redis, Redis with it', async () => {
-    expect(await createLedger({}, silentLogger())).toBeInstanceOf(MemoryLedger);
-    const l = await createLedger({ redisUrl: redis.url }, silentLogger());
+  it('createRedisLedger (what --redis picks) gives a shared ledger', async () => {
+    const l = await createRedisLedger(redis.url, silentLogger());
     expect(l).toBeInstanceOf(RedisLedger);
     expect(l.shared).toBe(true);
     await l.close();

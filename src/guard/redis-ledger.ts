@@ -11,10 +11,9 @@
  * within the command timeout; the client reconnects by itself.
  */
 import { randomBytes } from 'node:crypto';
-import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { closeRedis, openRedis, redisLabel, type Redis, type RedisOptions } from '../redis.js';
-import { LedgerUnavailable, LockTimeout, MemoryLedger, type Ledger, type TokenRecord, type TokenState, type UnknownNote } from './ledger.js';
+import { LedgerUnavailable, LockTimeout, type Ledger, type TokenRecord, type TokenState, type UnknownNote } from './ledger.js';
 
 const PREFIX = 'chargebee-mcp:';
 
@@ -122,10 +121,9 @@ export class RedisLedger implements Ledger {
   }
 }
 
-/** The ledger for this configuration: in Redis with --redis (REDIS_URL), else in process. */
-export async function createLedger(config: Pick<Config, 'redisUrl'>, logger: Logger): Promise<Ledger> {
-  if (!config.redisUrl) return new MemoryLedger();
-  const ledger = await RedisLedger.open(config.redisUrl, logger);
-  logger.info({ redis: redisLabel(config.redisUrl) }, 'used tokens, target locks and unknown-outcome notes are shared through Redis');
+/** The ledger with --redis (REDIS_URL); src/runtime.ts picks it (MemoryLedger without). */
+export async function createRedisLedger(url: string, logger: Logger): Promise<Ledger> {
+  const ledger = await RedisLedger.open(url, logger);
+  logger.info({ redis: redisLabel(url) }, 'used tokens, target locks and unknown-outcome notes are shared through Redis');
   return ledger;
 }
