@@ -85,7 +85,7 @@ describe.runIf(run)('RedisLedger', () => {
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(LedgerUnavailable);
-      expect((err as Error).message).toMatch(/Redis at redis:\/\/127\.0\.0\.1:\d+.*writes are refused: nothing was sent/);
+      expect((err as Error).message).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:\d+ did not answer while /);
       expect(Date.now() - t0).toBeLessThan(1_000);
     }
     await redis.start();

@@ -61,9 +61,8 @@ export class RedisLedger implements Ledger {
   }
 
   private unavailable(what: string, why: string): LedgerUnavailable {
-    return new LedgerUnavailable(
-      `The shared write ledger (Redis at ${this.label}) is unavailable (${what}: ${why}), so writes are refused: nothing was sent. Reads still work. Try the write again once Redis is reachable; the server reconnects by itself.`,
-    );
+    // Short: the write guard wraps it in the full refusal (nothing sent, reads go on, try again later).
+    return new LedgerUnavailable(`Redis at ${this.label} did not answer while ${what}: ${why}; the server reconnects by itself`);
   }
 
   async swap(nonce: string, from: TokenState | undefined, to: TokenRecord, expiresAt: number): Promise<boolean> {
