@@ -11,7 +11,8 @@
  * the answer time. All times are Redis's own clock (TIME), so instances' clocks do not matter.
  *
  * Waiting callers queue in arrival order within the process; only the head asks Redis, sleeping
- * for the lower bound the script returns. The concurrency cap (`maxConcurrent`) stays per process.
+ * for the lower bound the script returns (at most 200 ms). Between instances, a freed slot goes to
+ * the head that has waited longest, so no instance's callers starve behind another's. The concurrency cap (`maxConcurrent`) stays per process.
  * Redis unreachable: calls go through the in-process limiter instead (reads go on; the instances
  * together may then exceed the account's limit), with one warning per outage.
  */
@@ -20,20 +21,49 @@ import type { Logger } from './log.js';
 import { RateLimiter, type Limiter, type Release, type ThrottleOptions } from './ratelimit.js';
 import { closeRedis, openRedis, redisLabel, type Redis, type RedisOptions } from './redis.js';
 
-/** KEYS[1] the account's set; ARGV: limit, window + margin (ms), maxSkew (ms), slot id. Returns 0 (reserved) or the ms to wait at least. */
+/**
+ * KEYS[1] the account's slots, KEYS[2] its waiting instances (id -> when it started waiting),
+ * KEYS[3] when each waiter last asked. ARGV: limit, window + margin (ms), maxSkew (ms), slot id,
+ * waiter id, waiter liveness (ms). Returns 0 (reserved) or the ms to wait at least.
+ * Free slots go to the instances that have waited longest (a waiter that stopped asking is
+ * forgotten after the liveness time), so no instance's callers starve behind the others'.
+ */
 const RESERVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local w = tonumber(ARGV[2])
+local live = tonumber(ARGV[6])
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - live)) do redis.call('ZREM', KEYS[2], m) end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - live)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - w)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+local free = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
+local rank = redis.call('ZRANK', KEYS[2], ARGV[5])
+if not rank then rank = redis.call('ZCARD', KEYS[2]) end
+if rank < free then
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[4])
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) + w + 1000)
+  redis.call('ZREM', KEYS[2], ARGV[5])
+  redis.call('ZREM', KEYS[3], ARGV[5])
   return 0
 end
+redis.call('ZADD', KEYS[2], 'NX', now, ARGV[5])
+redis.call('ZADD', KEYS[3], now, ARGV[5])
+redis.call('PEXPIRE', KEYS[2], live + 1000)
+redis.call('PEXPIRE', KEYS[3], live + 1000)
+if free > 0 then return 20 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, math.min(tonumber(first[2]), now) + w - now)
 `;
+
+/** KEYS[1] waiters, KEYS[2] their last-asked times; ARGV[1] waiter id: it stopped waiting. */
+const UNWAIT = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+return redis.call('ZREM', KEYS[2], ARGV[1])
+`;
+
+/** How often a waiting head asks again at most, and when a waiter that stopped asking is forgotten. */
+const POLL_MS = 200;
+const LIVENESS_MS = 1_000;
 
 /** KEYS[1] the account's set; ARGV[1] slot id: the slot now counts from the answer (never later than it did). */
 const DONE = `
@@ -53,6 +83,10 @@ export interface RedisLimiterOptions extends Omit<ThrottleOptions, 'now'> {
 }
 
 interface Waiter {
+  /** Names this caller among the account's waiters in Redis while it is at the head of this process's queue. */
+  id: string;
+  /** Listed among the waiters in Redis (it was told to wait at least once). */
+  registered?: boolean;
   deadline: number;
   signal?: AbortSignal;
   tooLate(): Error;
@@ -136,6 +170,7 @@ export class RedisRateLimiter implements Limiter {
       if (signal?.aborted) return reject(signal.reason);
       const leave = () => {
         clearTimeout(timer);
+        if (waiter.registered) this.unwait(waiter.id);
         signal?.removeEventListener('abort', onAbort);
         const i = this.queue.indexOf(waiter);
         if (i >= 0) this.queue.splice(i, 1);
@@ -145,6 +180,7 @@ export class RedisRateLimiter implements Limiter {
         reject(signal!.reason);
       };
       const waiter: Waiter = {
+        id: randomUUID(),
         deadline,
         signal,
         tooLate,
@@ -175,7 +211,10 @@ export class RedisRateLimiter implements Limiter {
         try {
           if (!this.client?.isReady) throw new Error('not connected');
           const id = randomUUID();
-          wait = Number(await this.client.sendCommand(['EVAL', RESERVE, '1', this.key, String(this.o.perSecond), String(this.windowMs), String(this.maxSkewMs), id]));
+          wait = Number(
+            await this.client.sendCommand(['EVAL', RESERVE, '3', this.key, `${this.key}:waiting`, `${this.key}:asked`, String(this.o.perSecond), String(this.windowMs), String(this.maxSkewMs), id, head.id, String(LIVENESS_MS)]),
+          );
+          head.registered = wait !== 0; // a reservation takes the waiter off the list
           if (wait === 0) {
             this.recovered();
             if (this.queue[0] === head) head.grant(() => this.done(id));
@@ -194,11 +233,17 @@ export class RedisRateLimiter implements Limiter {
           head.fail(head.tooLate());
           continue;
         }
-        await new Promise((r) => setTimeout(r, Math.min(wait, 1_000) + Math.floor(Math.random() * 5)));
+        await new Promise((r) => setTimeout(r, Math.min(wait, POLL_MS) + Math.floor(Math.random() * 3)));
       }
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** The head left the queue (granted elsewhere, aborted, out of time): others need not wait for it. */
+  private unwait(waiterId: string): void {
+    if (!this.client?.isReady) return;
+    this.client.sendCommand(['EVAL', UNWAIT, '2', `${this.key}:waiting`, `${this.key}:asked`, waiterId]).catch(() => undefined);
   }
 
   private done(id: string): void {
