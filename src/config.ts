@@ -67,6 +67,19 @@ export function checkHttpAuth(host: string, token: string | null | undefined): v
   if (token && token.length < 16) throw new UsageError('MCP_HTTP_TOKEN must be at least 16 characters.');
 }
 
+/** --redis / REDIS_URL: a redis:// or rediss:// URL, checked before anything starts. */
+function redisUrlOf(v: string | undefined): string | undefined {
+  if (v === undefined || v === '') return undefined;
+  let u: URL | undefined;
+  try {
+    u = new URL(v);
+  } catch {}
+  if (!u || (u.protocol !== 'redis:' && u.protocol !== 'rediss:') || !u.hostname) {
+    throw new UsageError('--redis (REDIS_URL) must be a URL like redis://127.0.0.1:6379/0 (or rediss:// for TLS; credentials as redis://user:password@host:port).');
+  }
+  return v;
+}
+
 function approvalOf(v: string | undefined): Approval {
   if (v === undefined) return 'auto';
   if ((APPROVALS as readonly string[]).includes(v)) return v as Approval;
@@ -98,7 +111,7 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
     exportPollMs: sandbox ? 1_000 : 10_000,
     approval: approvalOf(flags.approval ?? (env.CHARGEBEE_MCP_APPROVAL || undefined)),
     auditLog: flags.auditLog ?? (env.CHARGEBEE_MCP_AUDIT_LOG || undefined),
-    redisUrl: flags.redisUrl ?? (env.REDIS_URL || undefined),
+    redisUrl: redisUrlOf(flags.redisUrl ?? (env.REDIS_URL || undefined)),
   };
   if (!sandbox && !cfg.apiKey) {
     throw new UsageError(

@@ -37,24 +37,12 @@ export function redisLabel(url: string): string {
   }
 }
 
-/** Checks the URL early, with a message saying what to fix. */
-export function checkRedisUrl(url: string): void {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new Error(`--redis (REDIS_URL) must be a URL like redis://127.0.0.1:6379/0 (got "${redisLabel(url)}").`);
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`--redis (REDIS_URL) must start with redis:// or rediss:// (got "${u.protocol}//").`);
-}
-
 /**
  * Opens a client. Resolves once connected, or after `startWaitMs` with a client that keeps
  * trying in the background (an instance starts even while Redis is down; writes then refuse).
  * Logs one warning when the connection is lost and one line when it is back.
  */
 export async function openRedis(url: string, logger: Logger, purpose: string, o: RedisOptions = {}): Promise<Redis> {
-  checkRedisUrl(url);
   const { createClient } = await loadRedis();
   const connectTimeout = o.connectTimeoutMs ?? 1000;
   const label = redisLabel(url);

@@ -4,6 +4,7 @@
  * and one sliding window per account across several limiters (= several instances).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, UsageError } from '../src/config.js';
 import { LedgerUnavailable } from '../src/guard/ledger.js';
 import { createRedisLedger, RedisLedger } from '../src/guard/redis-ledger.js';
 import { silentLogger } from '../src/log.js';
@@ -29,6 +30,18 @@ async function open(): Promise<RedisLedger> {
   ledgers.push(l);
   return l;
 }
+
+describe('--redis / REDIS_URL', () => {
+  it('takes redis:// and rediss:// URLs and refuses anything else before starting, saying what to fix', () => {
+    expect(loadConfig({ sandbox: true, redisUrl: 'redis://:pw@127.0.0.1:6379/0' }, {}).redisUrl).toBe('redis://:pw@127.0.0.1:6379/0');
+    expect(loadConfig({ sandbox: true }, { REDIS_URL: 'rediss://cache.internal:6380' }).redisUrl).toBe('rediss://cache.internal:6380');
+    expect(loadConfig({ sandbox: true }, {}).redisUrl).toBeUndefined();
+    for (const bad of ['localhost:6379', 'http://127.0.0.1:6379', 'redis://']) {
+      expect(() => loadConfig({ sandbox: true, redisUrl: bad }, {})).toThrow(UsageError);
+      expect(() => loadConfig({ sandbox: true, redisUrl: bad }, {})).toThrow(/must be a URL like redis:\/\/127\.0\.0\.1:6379\/0/);
+    }
+  });
+});
 
 describe.runIf(run)('RedisLedger', () => {
   ledgerSuite('redis', open);
