@@ -20,13 +20,15 @@ const transport = new StdioClientTransport({
 const client = new Client({ name: 'demo-agent', version: '1.0.0' });
 await client.connect(transport);
 
-async function call(name, args) {
+/** An agent's tool call, printed as the transcript shows it (the token abbreviated). */
+const caller = (c) => async (name, args) => {
   const shown = args.confirm_token ? { ...args, confirm_token: `${args.confirm_token.slice(0, 16)}…` } : args;
   out(`\n▶ agent calls ${name} ${JSON.stringify(shown)}`);
-  const res = await client.callTool({ name, arguments: args });
+  const res = await c.callTool({ name, arguments: args });
   if (res.isError) throw new Error(`${name} failed: ${res.content[0]?.text}`);
   return res.structuredContent;
-}
+};
+const call = caller(client);
 
 rule('Connected');
 const { tools } = await client.listTools();
@@ -90,13 +92,7 @@ asking.setRequestHandler(ElicitRequestSchema, async (req) => {
 await asking.connect(
   new StdioClientTransport({ command: process.execPath, args: [cli, '--sandbox', '--connection', 'sandbox-acme'], env: { ...process.env, LOG_LEVEL: 'warn' }, stderr: 'ignore' }),
 );
-const ask = async (name, args) => {
-  const shown = args.confirm_token ? { ...args, confirm_token: `${args.confirm_token.slice(0, 16)}…` } : args;
-  out(`\n▶ agent calls ${name} ${JSON.stringify(shown)}`);
-  const res = await asking.callTool({ name, arguments: args });
-  if (res.isError) throw new Error(`${name} failed: ${res.content[0]?.text}`);
-  return res.structuredContent;
-};
+const ask = caller(asking);
 
 rule('8. A client that can ask its user: the agent previews and confirms…');
 const now = { subscription_id: 'sub_acme_03', cancel_option: 'immediately', credit_option_for_current_term_charges: 'prorate' };
