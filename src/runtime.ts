@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Config } from './config.js';
+import { UsageError, type Config } from './config.js';
 import { ConfirmTokens } from './confirm.js';
 import { ConnectionResolver } from './connections.js';
 import { catalogueOf, Engine, type Catalogue } from './engine.js';
@@ -9,6 +9,14 @@ import type { Sandbox, SandboxOptions } from './sandbox/index.js';
 import { prebuilt } from './prebuilt.js';
 import { FileAuditLog, noAudit } from './guard/audit.js';
 import { MemoryLedger, type Ledger } from './guard/ledger.js';
+
+async function openAudit(path: string): Promise<FileAuditLog> {
+  try {
+    return await FileAuditLog.open(path);
+  } catch (e) {
+    throw new UsageError(`--audit-log ${path}: cannot open it for appending (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Give a writable file path.`);
+  }
+}
 
 /** The ledger for this process: in memory, or shared through Redis (--redis; see guard/redis-ledger.ts). */
 async function createLedger(config: Config, logger: Logger): Promise<Ledger> {
@@ -31,6 +39,9 @@ export interface Runtime {
 
 /** `sandboxOptions` tunes the embedded sandbox (tests: no rate limit, fast exports). */
 export async function createRuntime(config: Config, logger: Logger, sandboxOptions: SandboxOptions = {}): Promise<Runtime> {
+  // Refused set-ups fail here, before the sandbox starts or anything is logged.
+  const audit = config.auditLog ? await openAudit(config.auditLog) : noAudit;
+  const ledger = await createLedger(config, logger);
   let sandbox: Sandbox | undefined;
   let baseUrl = config.baseUrl;
   let apiKey = config.apiKey ?? '';
@@ -44,8 +55,6 @@ export async function createRuntime(config: Config, logger: Logger, sandboxOptio
   const gateway = new Gateway({ baseUrl, apiKey, timeoutMs: config.timeoutMs, budgetMs: config.retryBudgetMs, rateLimit: config.rateLimit, redisUrl: config.redisUrl, logger });
   const load = () => import('../tools/index.js').then((m) => m.toolsets);
   const catalogue: Catalogue = prebuilt ? { ...prebuilt, load } : catalogueOf(await load());
-  const ledger = await createLedger(config, logger);
-  const audit = config.auditLog ? await FileAuditLog.open(config.auditLog) : noAudit;
   const engine = new Engine(catalogue, {
     gateway,
     tokens: new ConfirmTokens(config.confirmSecret, config.confirmTtlS, Date.now, ledger.shared),
