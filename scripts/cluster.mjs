@@ -238,7 +238,8 @@ async function writeLoop(w, until, n) {
 async function phase(label, url, { readers = READERS, writers = 0, seconds = SECONDS, during, list = false } = {}) {
   const stats = newStats();
   const ws = Array.from({ length: readers + writers }, () => new Worker(url, stats));
-  await Promise.all(ws.map((w) => w.session())); // sessions first: the timed part is calls
+  // Sessions first: the timed part is calls (a client that cannot start one retries in its loop).
+  await Promise.all(ws.map((w) => w.session().catch((e) => stats.errors.push(`initialize: ${e.message}`))));
   const t0 = Date.now();
   const until = t0 + seconds * 1000;
   const duringP = during?.(t0);
