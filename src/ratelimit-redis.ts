@@ -19,7 +19,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from './log.js';
 import { RateLimiter, type Limiter, type Release, type ThrottleOptions } from './ratelimit.js';
-import { closeRedis, openRedis, redisLabel, type Redis, type RedisOptions } from './redis.js';
+import { answerWithin, closeRedis, DEFAULT_COMMAND_TIMEOUT_MS, openRedis, redisLabel, type Redis, type RedisOptions } from './redis.js';
 
 /**
  * KEYS[1] the account's slots, KEYS[2] its waiting instances (id -> when it started waiting),
@@ -64,6 +64,8 @@ return redis.call('ZREM', KEYS[2], ARGV[1])
 /** How often a waiting head asks again at most, and when a waiter that stopped asking is forgotten. */
 const POLL_MS = 200;
 const LIVENESS_MS = 1_000;
+/** How long the limiter counts in process after Redis failed to answer, before it asks again. */
+const AVOID_MS = 3_000;
 
 /** KEYS[1] the account's set; ARGV[1] slot id: the slot now counts from the answer (never later than it did). */
 const DONE = `
@@ -107,6 +109,8 @@ export class RedisRateLimiter implements Limiter {
   private readonly queue: Waiter[] = [];
   private pumping = false;
   private degraded = false;
+  /** After a failed or unanswered command: count in process until then, without asking Redis. */
+  private avoidUntil = 0;
   private closed = false;
   private readonly label: string;
 
@@ -161,7 +165,7 @@ export class RedisRateLimiter implements Limiter {
   }
 
   private rateSlot(deadline: number, signal: AbortSignal | undefined, budgetError: (() => Error) | undefined): Promise<Release> {
-    if (!this.client?.isReady) {
+    if (!this.client?.isReady || Date.now() < this.avoidUntil) {
       this.degrade('not connected');
       return this.fallback.acquire(deadline, signal, budgetError);
     }
@@ -212,7 +216,7 @@ export class RedisRateLimiter implements Limiter {
           if (!this.client?.isReady) throw new Error('not connected');
           const id = randomUUID();
           wait = Number(
-            await this.client.sendCommand(['EVAL', RESERVE, '3', this.key, `${this.key}:waiting`, `${this.key}:asked`, String(this.o.perSecond), String(this.windowMs), String(this.maxSkewMs), id, head.id, String(LIVENESS_MS)]),
+            await answerWithin(this.client.sendCommand(['EVAL', RESERVE, '3', this.key, `${this.key}:waiting`, `${this.key}:asked`, String(this.o.perSecond), String(this.windowMs), String(this.maxSkewMs), id, head.id, String(LIVENESS_MS)]), this.o.redis?.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
           );
           head.registered = wait !== 0; // a reservation takes the waiter off the list
           if (wait === 0) {
@@ -222,8 +226,10 @@ export class RedisRateLimiter implements Limiter {
             continue;
           }
         } catch (e) {
-          // Redis went away: everyone waiting goes through the in-process limiter.
+          // Redis went away or hangs: everyone waiting goes through the in-process limiter, and so
+          // does everyone for the next seconds (a hung Redis would otherwise cost each call a timeout).
           this.degrade(e instanceof Error ? e.message : String(e));
+          this.avoidUntil = Date.now() + AVOID_MS;
           for (const w of [...this.queue]) this.fallback.acquire(w.deadline, w.signal, w.tooLate).then(w.grant, w.fail);
           this.queue.length = 0;
           break;

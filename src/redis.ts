@@ -21,10 +21,26 @@ const loadRedis = () => (redisModule ??= import('redis').then((m) => ('createCli
 export interface RedisOptions {
   /** Longest a connection attempt may take. Default 1000 ms. */
   connectTimeoutMs?: number;
-  /** Longest one command may take. Default 2000 ms. */
+  /** Longest one command may take (see answerWithin). Default 2000 ms. */
   commandTimeoutMs?: number;
   /** How long open() waits for the first connection before returning a client still connecting. Default connectTimeoutMs. */
   startWaitMs?: number;
+}
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
+
+/**
+ * A command's answer, or an error after `ms`. node-redis bounds only the wait before a command is
+ * written; a Redis that takes the command and then hangs (stopped, swapping, partitioned) would
+ * leave the caller waiting for ever. The command itself stays queued and is answered, or fails,
+ * with the connection.
+ */
+export function answerWithin<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /** The URL without credentials, for logs and messages: redis://host:port/db. */
@@ -49,7 +65,7 @@ export async function openRedis(url: string, logger: Logger, purpose: string, o:
   const client = createClient({
     url,
     disableOfflineQueue: true,
-    commandOptions: { timeout: o.commandTimeoutMs ?? 2000 },
+    commandOptions: { timeout: o.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS },
     socket: {
       connectTimeout,
       // Keep trying for ever, 50 ms → 1 s apart: Redis coming back is picked up within a second.

@@ -113,6 +113,26 @@ describe.runIf(run)('RedisLedger', () => {
     expect((await l.get(n))?.state).toBe('claimed');
   });
 
+  it('Redis hung (accepts, never answers): calls fail with LedgerUnavailable after the command timeout, and work once it answers again', async () => {
+    const l = await open();
+    expect(await l.get('warm')).toBeUndefined();
+    redis.pause();
+    try {
+      const t0 = Date.now();
+      await expect(l.get('x')).rejects.toBeInstanceOf(LedgerUnavailable);
+      expect(Date.now() - t0).toBeLessThan(1_500);
+    } finally {
+      redis.resume();
+    }
+    const deadline = Date.now() + 5_000;
+    let back = false;
+    while (!back && Date.now() < deadline) {
+      back = await l.get('x').then(() => true, () => false);
+      if (!back) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(back).toBe(true);
+  });
+
   it('starts without waiting long while Redis is unreachable, and refuses', async () => {
     const port = redis.port + 1 === 65536 ? redis.port - 1 : redis.port + 1;
     const t0 = Date.now();
@@ -194,6 +214,23 @@ describe.runIf(run)('RedisRateLimiter', () => {
     await expect(l.acquire(Date.now() + 200, undefined, () => new Error('over budget'))).rejects.toThrow('over budget');
     expect(Date.now() - t0).toBeLessThan(150);
     held.forEach((r) => r());
+  });
+
+  it('Redis hung: requests still go after at most one command timeout, the next ones at once', async () => {
+    const l = await make('key-5');
+    (await l.acquire(Date.now() + 5_000))();
+    redis.pause();
+    try {
+      let t0 = Date.now();
+      (await l.acquire(Date.now() + 10_000))();
+      expect(Date.now() - t0).toBeLessThan(1_500); // commandTimeoutMs 500
+      t0 = Date.now();
+      const more = await Promise.all(Array.from({ length: 5 }, () => l.acquire(Date.now() + 10_000)));
+      expect(Date.now() - t0).toBeLessThan(200);
+      more.forEach((r) => r());
+    } finally {
+      redis.resume();
+    }
   });
 
   it('Redis unreachable: requests still go (counted in process), and the shared window is used again when Redis is back', async () => {

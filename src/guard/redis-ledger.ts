@@ -8,11 +8,13 @@
  * Every change that reads before it writes is one Lua script, so it is atomic in Redis.
  *
  * Redis unreachable (down, hung, or still connecting): every method throws LedgerUnavailable
- * within the command timeout; the client reconnects by itself.
+ * within the command timeout; the client reconnects by itself. A command that timed out may still
+ * be applied when a hung Redis wakes up: a claim then stays claimed until the token expires (the
+ * token is refused as in use), never a second write.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
-import { closeRedis, openRedis, redisLabel, type Redis, type RedisOptions } from '../redis.js';
+import { answerWithin, closeRedis, DEFAULT_COMMAND_TIMEOUT_MS, openRedis, redisLabel, type Redis, type RedisOptions } from '../redis.js';
 import { LedgerUnavailable, LockTimeout, type Ledger, type TokenRecord, type TokenState, type UnknownNote } from './ledger.js';
 
 const PREFIX = 'chargebee-mcp:';
@@ -40,20 +42,21 @@ export class RedisLedger implements Ledger {
     private readonly redis: Redis,
     url: string,
     private readonly logger: Logger,
+    private readonly commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS,
   ) {
     this.label = redisLabel(url);
   }
 
   /** Connects (waiting at most about a second; without Redis it starts anyway and reconnects). */
   static async open(url: string, logger: Logger, o: RedisOptions = {}): Promise<RedisLedger> {
-    return new RedisLedger(await openRedis(url, logger, 'ledger', o), url, logger);
+    return new RedisLedger(await openRedis(url, logger, 'ledger', o), url, logger, o.commandTimeoutMs);
   }
 
   /** Runs one Redis operation; any failure to get an answer becomes LedgerUnavailable. */
   private async run<T>(what: string, op: (r: Redis) => Promise<T>): Promise<T> {
     if (!this.redis.isReady) throw this.unavailable(what, 'not connected');
     try {
-      return await op(this.redis);
+      return await answerWithin(op(this.redis), this.commandTimeoutMs);
     } catch (e) {
       if (e instanceof LockTimeout || e instanceof LedgerUnavailable) throw e;
       throw this.unavailable(what, e instanceof Error ? e.message : String(e));

@@ -48,6 +48,9 @@ export interface TestRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port (empty). */
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a Redis that accepts connections and then does not answer. */
+  pause(): void;
+  resume(): void;
 }
 
 export async function startRedis(port?: number): Promise<TestRedis> {
@@ -70,5 +73,5 @@ export async function startRedis(port?: number): Promise<TestRedis> {
     await exited;
   };
   await start();
-  return { port: p, url: `redis://127.0.0.1:${p}`, stop, start };
+  return { port: p, url: `redis://127.0.0.1:${p}`, stop, start, pause: () => child?.kill('SIGSTOP'), resume: () => child?.kill('SIGCONT') };
 }
