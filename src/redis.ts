@@ -95,7 +95,8 @@ export async function openRedis(url: string, logger: Logger, purpose: string, o:
 export async function closeRedis(client: Redis): Promise<void> {
   if (!client.isOpen) return;
   if (client.isReady) {
-    await client.close().catch(() => client.destroy());
+    // close() waits for the answers still due: not for ever from a hung Redis.
+    await answerWithin(client.close(), 1000).catch(() => client.destroy());
   } else {
     client.destroy();
   }
