@@ -12,9 +12,10 @@
  *
  * Waiting callers queue in arrival order within the process; only the head asks Redis, sleeping
  * for the lower bound the script returns (at most 200 ms). Between instances, a freed slot goes to
- * the head that has waited longest, so no instance's callers starve behind another's. The concurrency cap (`maxConcurrent`) stays per process.
- * Redis unreachable: calls go through the in-process limiter instead (reads go on; the instances
- * together may then exceed the account's limit), with one warning per outage.
+ * the head that has waited longest, so no instance's callers starve behind another's. The
+ * concurrency cap (`maxConcurrent`) stays per process.
+ * Redis unreachable or not answering: calls go through the in-process limiter instead (reads go
+ * on; the instances together may then exceed the account's limit), with one warning per outage.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from './log.js';
@@ -50,6 +51,7 @@ redis.call('ZADD', KEYS[2], 'NX', now, ARGV[5])
 redis.call('ZADD', KEYS[3], now, ARGV[5])
 redis.call('PEXPIRE', KEYS[2], live + 1000)
 redis.call('PEXPIRE', KEYS[3], live + 1000)
+-- a slot is free but an instance that has waited longer gets it: ask again shortly
 if free > 0 then return 20 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, math.min(tonumber(first[2]), now) + w - now)
@@ -61,18 +63,18 @@ redis.call('ZREM', KEYS[1], ARGV[1])
 return redis.call('ZREM', KEYS[2], ARGV[1])
 `;
 
-/** How often a waiting head asks again at most, and when a waiter that stopped asking is forgotten. */
-const POLL_MS = 200;
-const LIVENESS_MS = 1_000;
-/** How long the limiter counts in process after Redis failed to answer, before it asks again. */
-const AVOID_MS = 3_000;
-
 /** KEYS[1] the account's set; ARGV[1] slot id: the slot now counts from the answer (never later than it did). */
 const DONE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return redis.call('ZADD', KEYS[1], 'XX', 'LT', now, ARGV[1])
 `;
+
+/** How often a waiting head asks again at most, and when a waiter that stopped asking is forgotten. */
+const POLL_MS = 200;
+const LIVENESS_MS = 1_000;
+/** How long the limiter counts in process after Redis failed to answer, before it asks again. */
+const AVOID_MS = 3_000;
 
 export interface RedisLimiterOptions extends Omit<ThrottleOptions, 'now'> {
   url: string;
