@@ -10,7 +10,7 @@ import { advertise } from './jsonschema.js';
 import type { Logger } from './log.js';
 import { sleep } from './ratelimit.js';
 import { shapeResult } from './result.js';
-import { ID_CHARS, filterRegistry, id } from './schema.js';
+import { ID_CHARS, filterRegistry, id, omitNulls } from './schema.js';
 
 export interface EngineOptions {
   gateway: Gateway;
@@ -142,7 +142,7 @@ export class Engine {
     }
     const entry = (await this.loadEntries()).get(name)!;
     const started = Date.now();
-    const parsed = entry.schema.safeParse(rawArgs ?? {});
+    const parsed = entry.schema.safeParse(omitNulls(entry.schema, rawArgs ?? {}));
     if (!parsed.success) {
       return this.error(new ToolError(`Invalid arguments for ${name}; nothing was sent.\n${formatIssues(entry.schema, parsed.error.issues)}`, { reason: 'invalid_arguments' }));
     }
