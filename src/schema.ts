@@ -176,7 +176,7 @@ export function omitNulls(schema: z.ZodType, value: unknown): unknown {
       if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) {
-        const field: z.ZodType | undefined = def.shape[k];
+        const field: z.ZodType | undefined = Object.hasOwn(def.shape, k) ? def.shape[k] : undefined;
         if (v === null && field && omittable(field)) continue;
         out[k] = field ? omitNulls(field, v) : v;
       }
