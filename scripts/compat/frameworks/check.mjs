@@ -16,6 +16,12 @@ function checkFiltered(fw, text) {
   } catch {}
   check(`${fw}: list_subscriptions ${JSON.stringify(FILTERED)}`, rows.length > 0 && rows.every((r) => ['active', 'in_trial'].includes(r.status)), text.slice(0, 160));
 }
+/** The status filter of list_subscriptions as the framework hands it to its model: typed operators, complete enum. */
+function checkTyped(fw, schema) {
+  const status = schema?.properties?.status;
+  const values = status?.properties?.in?.items?.enum ?? [];
+  check(`${fw}: its model sees status typed: operators ${Object.keys(status?.properties ?? {}).join(',')}, in: [${values.length} statuses]`, values.length === 7 && status?.additionalProperties === false, JSON.stringify(status ?? null).slice(0, 160));
+}
 function checkPreview(fw, text) {
   check(`${fw}: create_subscription_for_items preview`, /CONFIRMATION REQUIRED|confirmation_required/.test(text), text.slice(0, 160));
 }
@@ -51,6 +57,11 @@ if (only.has('ai-sdk')) {
     const tools = await client.tools();
     check('ai-sdk: lists 36 tools', Object.keys(tools).length === 36, `${Object.keys(tools).length}`);
     const opts = { toolCallId: 'compat', messages: [] };
+    // The AI SDK hands the listed JSON Schema to the provider as it is ($defs included): resolve to look.
+    const js = await tools.list_subscriptions.inputSchema.jsonSchema;
+    const ref = (n) => (n?.$ref ? js.$defs[n.$ref.split('/').pop()] : n);
+    const st = ref(js.properties.status);
+    checkTyped('ai-sdk', { properties: { status: { ...st, properties: { ...st.properties, in: { ...st.properties.in, items: ref(st.properties.in.items) } } } } });
     checkFiltered('ai-sdk', resultText(await tools.list_subscriptions.execute(FILTERED, opts)));
     checkPreview('ai-sdk', resultText(await tools.create_subscription_for_items.execute(PREVIEW, opts)));
   } finally {
@@ -67,6 +78,7 @@ if (only.has('langchain')) {
     const byName = new Map(tools.map((t) => [t.name.replace(/^.*__/, ''), t]));
     checkFiltered('langchain', resultText(await byName.get('list_subscriptions').invoke(FILTERED)));
     checkPreview('langchain', resultText(await byName.get('create_subscription_for_items').invoke(PREVIEW)));
+    checkTyped('langchain', byName.get('list_subscriptions').schema);
     const refsLeft = tools.filter((t) => JSON.stringify(t.schema).includes('$ref')).length;
     check('langchain: $refs are resolved in the schemas its model sees', refsLeft === 0, `${refsLeft} tools keep $ref`);
   } finally {
