@@ -26,7 +26,7 @@ export function advertise(schema: z.ZodType, description: string): { inputSchema
     unrepresentable: 'any',
     override(ctx) {
       const meta = filterRegistry.get(ctx.zodSchema as unknown as z.ZodType);
-      if (meta && !meta.values) (ctx.jsonSchema as Json)[NAME] = filterName(meta);
+      if (meta) (ctx.jsonSchema as Json)[NAME] = filterName(meta);
     },
   }) as Json;
   delete js.$schema;
@@ -39,7 +39,11 @@ const NAME = 'x-def-name';
 /** Keywords a model needs no help with: the server checks them and says what is wrong. */
 const DROPPED = new Set(['$schema', 'pattern', 'minLength', 'maxLength', 'format', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'propertyNames', 'minItems', 'maxItems', 'default']);
 
-/** Filter shapes are named by kind, as short as a name can be (they recur in every listing): S string, Si string with in/not_in, T timestamp, N number, B boolean; p: also is_present. */
+/**
+ * Filter shapes are named by kind, as short as a name can be (they recur in every listing):
+ * S string, Si string with in/not_in, T timestamp, N number, B boolean, p: also is_present;
+ * an enum filter is E_ and its field's name (share() adds the field).
+ */
 function filterName(m: FilterMeta): string {
   return m.kind + (m.kind === 'S' && m.ops.includes('in') ? 'i' : '') + (m.ops.includes('is_present') ? 'p' : '');
 }
@@ -83,6 +87,8 @@ const REF_BYTES = '{"$ref":"#/$defs/"}'.length;
 function share(root: Json, names: Map<Json, string>): Json {
   const defs: Json = {};
   const taken = new Set<string>();
+  /** The field each definition was first found under: names what it holds. */
+  const defField = new Map<string, string>();
   // JSON text by node: nodes are never mutated, and a swap keeps the nodes it does not change.
   const keys = new WeakMap<object, string>();
   const keyOf = (n: object): string => {
@@ -93,7 +99,7 @@ function share(root: Json, names: Map<Json, string>): Json {
   let tree = root;
   for (;;) {
     // Every candidate shape in the tree and in each definition (once), by its JSON.
-    const seen = new Map<string, { count: number; name: string; order: number }>();
+    const seen = new Map<string, { count: number; name: string; field: string; order: number }>();
     // An enum (or a list of one, under in/not_in) is named by the field it constrains; any other shape by its own property name.
     const visit = (node: unknown, prop: string, field: string): void => {
       if (!node || typeof node !== 'object') return;
@@ -103,7 +109,7 @@ function share(root: Json, names: Map<Json, string>): Json {
         const key = keyOf(n);
         const e = seen.get(key);
         if (e) e.count++;
-        else seen.set(key, { count: 1, name: names.get(n) ?? (n.enum ? field : n.type === 'array' && OPERATORS.has(prop) && prop !== 'between' ? `${field}_list` : prop), order: seen.size });
+        else seen.set(key, { count: 1, name: defName(names.get(n), n, prop, field), field, order: seen.size });
       }
       for (const [k, v] of Object.entries(n)) {
         if (k === 'properties') for (const [p, s] of Object.entries(v as Json)) visit(s, p, OPERATORS.has(p) ? field : p);
@@ -112,15 +118,16 @@ function share(root: Json, names: Map<Json, string>): Json {
       }
     };
     visit(tree, 'arg', 'arg');
-    for (const [k, d] of Object.entries(defs)) visit(d, k, k);
-    let best: { key: string; name: string; saving: number; order: number } | undefined;
+    for (const [k, d] of Object.entries(defs)) visit(d, k, defField.get(k)!);
+    let best: { key: string; name: string; field: string; saving: number; order: number } | undefined;
     for (const [key, e] of seen) {
       if (e.count < 2) continue;
       const saving = (e.count - 1) * key.length - e.count * (REF_BYTES + e.name.length) - e.name.length - 4;
-      if (saving > 0 && (!best || saving > best.saving || (saving === best.saving && e.order < best.order))) best = { key, name: e.name, saving, order: e.order };
+      if (saving > 0 && (!best || saving > best.saving || (saving === best.saving && e.order < best.order))) best = { key, name: e.name, field: e.field, saving, order: e.order };
     }
     if (!best) break;
     const name = unique(best.name, taken);
+    defField.set(name, best.field);
     const ref = { $ref: `#/$defs/${name}` };
     const target = best.key;
     let body: Json | undefined;
@@ -149,6 +156,13 @@ function share(root: Json, names: Map<Json, string>): Json {
 }
 
 const OPERATORS = new Set(['is', 'is_not', 'starts_with', 'in', 'not_in', 'is_present', 'after', 'before', 'on', 'between', 'lt', 'lte', 'gt', 'gte', 'asc', 'desc']);
+
+function defName(kind: string | undefined, n: Json, prop: string, field: string): string {
+  if (kind?.startsWith('E')) return `E_${field}${kind.slice(1)}`;
+  if (kind) return kind;
+  if (n.enum) return field;
+  return n.type === 'array' && OPERATORS.has(prop) && prop !== 'between' ? `${field}_list` : prop;
+}
 
 function unique(name: string, taken: Set<string>): string {
   let n = name;
