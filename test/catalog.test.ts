@@ -193,11 +193,20 @@ function sameShape(root: Json, zs: z.ZodType, js: Json, where: string): void {
     case 'enum':
       expect(j.enum, `${where}: enum`).toEqual(Object.values(def.entries));
       return;
+    case 'literal':
+      expect(j.const !== undefined ? [j.const] : j.enum, `${where}: literal`).toEqual(def.values);
+      return;
+    case 'union':
+      expect(j.anyOf?.length ?? j.oneOf?.length, `${where}: union`).toBe(def.options.length);
+      def.options.forEach((o: z.ZodType, i: number) => sameShape(root, o, (j.anyOf ?? j.oneOf)[i], `${where}|${i}`));
+      return;
+    case 'pipe':
+      return sameShape(root, def.in, js, where);
     case 'string':
       expect(j.type, where).toBe('string');
       return;
     case 'number':
-      expect(j.type, where).toBe(s.format?.includes('int') || s._zod.bag?.format?.includes('int') ? 'integer' : j.type === 'integer' ? 'integer' : 'number');
+      expect(j.type, where).toBe(s.isInt ? 'integer' : 'number');
       return;
     case 'boolean':
       expect(j.type, where).toBe('boolean');
