@@ -48,6 +48,11 @@ export interface TargetReader {
   get(pathTemplate: string, params?: Args, query?: Args): Promise<any>;
   /** GET a Maton route template. */
   maton(pathTemplate: string, params?: Args, query?: Args): Promise<any>;
+  /**
+   * POST a Chargebee estimate route (changes nothing): form-encoded as the SDKs encode it, no
+   * idempotency key. Returns the parsed body; throws GatewayError when refused.
+   */
+  estimate(pathTemplate: string, params: Args, body: Args): Promise<any>;
   connection: string | null;
 }
 

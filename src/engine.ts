@@ -350,10 +350,23 @@ export class Engine {
       });
       return res.body as any;
     };
+    const estimate = async (template: string, params: Args, body: Args) => {
+      const res = await this.o.gateway.call({
+        api: 'chargebee',
+        method: 'POST',
+        route: `POST ${template}`,
+        path: fillPath(template, params),
+        form: encodeForm(body),
+        connection,
+        signal,
+      });
+      return res.body as any;
+    };
     return {
       connection,
       get: (template, params, query) => get('chargebee', template, params, query),
       maton: (template, params, query) => get('maton', template, params, query),
+      estimate,
     };
   }
 
