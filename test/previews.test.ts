@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isEstimate, startHarness, text, writesOf, type Harness } from './helpers/harness.js';
 
 /**
@@ -73,11 +73,9 @@ const CANCELS: CancelCase[] = [
   { name: 'globex: 20% forever coupon, yearly plan + 2 per-unit addons, full credit (EUR)', connection: 'sandbox-globex', args: { subscription_id: 'sub_globex_01', cancel_option: 'immediately', credit_option_for_current_term_charges: 'full', connection_id: 'sandbox-globex' }, expect: { status: 'cancelled', cancels_on: '2026-11-21', credit: Math.round((249000 + 2 * 5000) * 0.8), creditType: 'refundable' } },
 ];
 
-describe('cancel_subscription_for_items: the preview is what the write does', () => {
-  it.each(CANCELS)('$name', async (c) => {
+async function checkCancel(c: CancelCase, source: 'estimate' | 'local') {
     const { money, result, preview } = await previewThenWrite('cancel_subscription_for_items', c.args);
-    // The preview used Chargebee's estimate, and the estimate carried no idempotency key.
-    expect(money.source).toBe('estimate');
+    expect(money.source).toBe(source);
     const sub = result.subscription;
     expect(sub.status).toBe(c.expect.status);
     expect(money.status_after).toBe(sub.status);
@@ -98,7 +96,10 @@ describe('cancel_subscription_for_items: the preview is what the write does', ()
     }
     if (c.expect.status === 'in_trial') expect(preview.effect).toMatch(/stays in_trial/);
     if (c.expect.status !== 'cancelled') expect(preview.effect).not.toMatch(/status becomes cancelled/);
-  });
+}
+
+describe('cancel_subscription_for_items: the preview is what the write does', () => {
+  it.each(CANCELS)('$name', (c) => checkCancel(c, 'estimate'));
 
   it('an adjustment credit note reduces what is still due on the unpaid invoice, as the preview said', async () => {
     const args = { subscription_id: 'sub_acme_04', cancel_option: 'immediately', credit_option_for_current_term_charges: 'full' };
@@ -186,11 +187,10 @@ const CREATES: CreateCase[] = [
   { name: 'globex EUR with a 20% forever coupon', connection: 'sandbox-globex', args: { customer_id: 'cust_globex_02', subscription_items: [item('starter-EUR-monthly')], coupon_ids: ['LOYAL20'], connection_id: 'sandbox-globex' }, expect: { status: 'active', invoice: 2320, invoiceStatus: 'paid', discount: 580, next: '2026-12-21' } },
 ];
 
-describe('create_subscription_for_items: the preview is what the write does', () => {
-  it.each(CREATES)('$name', async (c) => {
+async function checkCreate(c: CreateCase, source: 'estimate' | 'local') {
     const before = c.expect.unbilled !== undefined ? (await sandboxGet(`/customers/${c.args.customer_id}`)).customer.unbilled_charges : 0;
     const { money, result, preview } = await previewThenWrite('create_subscription_for_items', c.args);
-    expect(money.source).toBe('estimate');
+    expect(money.source).toBe(source);
     const sub = result.subscription;
     const fmt = c.connection === 'sandbox-globex' ? eur : usd;
     expect(sub.status).toBe(c.expect.status);
@@ -219,7 +219,10 @@ describe('create_subscription_for_items: the preview is what the write does', ()
       const after = (await sandboxGet(`/customers/${c.args.customer_id}`)).customer.unbilled_charges;
       expect(after - before).toBe(c.expect.unbilled);
     }
-  });
+}
+
+describe('create_subscription_for_items: the preview is what the write does', () => {
+  it.each(CREATES)('$name', (c) => checkCreate(c, 'estimate'));
 });
 
 // ---------------------------------------------------------------- customers, checkout, portal
@@ -314,5 +317,25 @@ describe('when the gateway refuses the estimate, the preview computes locally an
       expect(money.invoice_now?.collection === 'auto_collected' ? 'paid' : money.invoice_now ? 'payment_due' : undefined).toBe(invoiceStatus);
       expect(result.invoice?.status).toBe(invoiceStatus);
     }
+  });
+});
+
+describe('the local fallback alone, estimate refused, across the whole matrix (this server\'s clock set to the sandbox\'s)', () => {
+  beforeAll(() => {
+    vi.useFakeTimers({ toFake: ['Date'], now: T_NOW });
+  });
+  afterAll(() => {
+    vi.useRealTimers();
+  });
+  const refuse = (path: string, connection?: string) => h.fault({ match: { method: 'POST', path: `/chargebee/api/v2${path}` }, times: 2, fault: { status: 404 } }).then(() => connection);
+
+  it.each(CANCELS)('cancel: $name', async (c) => {
+    await refuse(`/subscriptions/${c.args.subscription_id}/cancel_subscription_for_items_estimate`);
+    await checkCancel(c, 'local');
+  });
+
+  it.each(CREATES)('create: $name', async (c) => {
+    await refuse(`/customers/${c.args.customer_id}/create_subscription_for_items_estimate`);
+    await checkCreate(c, 'local');
   });
 });
