@@ -339,3 +339,90 @@ describe('the local fallback alone, estimate refused, across the whole matrix (t
     await checkCreate(c, 'local');
   });
 });
+
+// ---------------------------------------------------------------- estimate requests against Chargebee's own spec
+
+/** Form pairs in Chargebee's wire shape: `a[b][0]=v` → `{a: {b: {0: v}}}` (lists become index-keyed objects). */
+function wireShape(body: string): Record<string, any> {
+  const out: Record<string, any> = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    const path = key.replace(/\]/g, '').split('[');
+    let at = out;
+    path.slice(0, -1).forEach((k) => (at = at[k] ??= {}));
+    at[path[path.length - 1]!] = value;
+  }
+  return out;
+}
+
+/** Parameter names in `value` that the SDK's zod schema (generated from Chargebee's spec) does not define. */
+function unknownParams(schema: any, value: Record<string, any>, prefix = ''): string[] {
+  let s = schema;
+  while (s && !s.shape && !s.element && typeof s.unwrap === 'function') s = s.unwrap();
+  if (s?.element) return Object.values(value).flatMap((v) => (typeof v === 'object' ? unknownParams(s.element, v, prefix) : []));
+  if (!s?.shape) return [];
+  return Object.entries(value).flatMap(([k, v]) => {
+    if (!(k in s.shape)) return [`${prefix}${k}`];
+    return typeof v === 'object' ? unknownParams(s.shape[k], v, `${prefix}${k}.`) : [];
+  });
+}
+
+describe("the estimate requests use only the parameters Chargebee's spec gives the estimate endpoints", () => {
+  it('cancel and create estimates, every option the tools send, checked against the official SDK schemas', async () => {
+    const schemas = await import('../node_modules/chargebee/esm/schema/estimate.schema.js');
+    await h.call('cancel_subscription_for_items', { subscription_id: 'sub_acme_01', cancel_option: 'immediately', credit_option_for_current_term_charges: 'prorate', unbilled_charges_option: 'invoice', account_receivables_handling: 'no_action', refundable_credits_handling: 'schedule_refund', cancel_reason_code: 'Too expensive' });
+    await h.call('cancel_subscription_for_items', { subscription_id: 'sub_acme_01', cancel_option: 'specific_date', cancel_at: Date.UTC(2026, 10, 28) / 1000 });
+    await h.call('create_subscription_for_items', {
+      customer_id: 'cust_acme_02', id: 'sub_estimated', subscription_items: [{ item_price_id: 'pro-USD-monthly', quantity: 1, unit_price: 9000, billing_cycles: 3, trial_end: Date.UTC(2026, 11, 1) / 1000 }, item('extra-seats-USD-monthly', 2)],
+      trial_end: Date.UTC(2026, 11, 1) / 1000, billing_cycles: 12, coupon_ids: ['WELCOME10'], invoice_immediately: true, auto_collection: 'off', po_number: 'PO-9', meta_data: { a: 1 }, custom_fields: { cf_region: 'emea' },
+    });
+    await h.call('create_subscription_for_items', { customer_id: 'cust_acme_02', subscription_items: [item('basic-USD-monthly')], start_date: Date.UTC(2027, 0, 1) / 1000 });
+    const estimates = (await h.requests()).filter((r) => isEstimate(r.path));
+    expect(estimates).toHaveLength(4);
+    // The checker itself bites: write-only parameters are not estimate parameters.
+    expect(unknownParams(schemas.CreateSubItemForCustomerEstimateEstimateBodySchema, { auto_collection: 'off', subscription: { po_number: 'x' }, subscription_items: { item_price_id: { 0: 'a' }, bogus: { 0: '1' } } }))
+      .toEqual(['auto_collection', 'subscription.po_number', 'subscription_items.bogus']);
+    for (const r of estimates) {
+      const schema = r.path.endsWith('/cancel_subscription_for_items_estimate')
+        ? schemas.CancelSubscriptionForItemsEstimateBodySchema
+        : schemas.CreateSubItemForCustomerEstimateEstimateBodySchema;
+      const params = wireShape(r.body);
+      expect(Object.keys(params).length).toBeGreaterThan(0);
+      expect(unknownParams(schema, params), `${r.path}: ${r.body}`).toEqual([]);
+    }
+    // The subscription's own fields go under subscription[...] in the estimate; write-only fields stay out.
+    const create = wireShape(estimates[2]!.body);
+    expect(create.subscription).toEqual({ id: 'sub_estimated', trial_end: String(Date.UTC(2026, 11, 1) / 1000) });
+    expect(create).not.toHaveProperty('auto_collection');
+    expect(create).not.toHaveProperty('meta_data');
+    expect(create).not.toHaveProperty('cf_region');
+  });
+});
+
+describe('sandbox: contract-term cancellations, estimate equal to the write', () => {
+  it.each([
+    ['terminate_immediately', { credit_option_for_current_term_charges: 'full' }, 'cancelled', 4900],
+    ['end_of_contract_term', {}, 'non_renewing', undefined],
+    ['specific_date', { cancel_at: String(Date.UTC(2027, 1, 1) / 1000) }, 'non_renewing', undefined],
+    ['end_of_subscription_billing_term', {}, 'non_renewing', undefined],
+  ] as const)('%s', async (option, extra, status, credit) => {
+    const post = async (route: string) => {
+      const res = await h.sandboxFetch(`/chargebee/api/v2/subscriptions/sub_acme_18/${route}`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ contract_term_cancel_option: option, ...extra }).toString(),
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as any;
+    };
+    const { estimate } = await post('cancel_subscription_for_items_estimate');
+    const done = await post('cancel_for_items');
+    expect(estimate.subscription_estimate.status).toBe(status);
+    expect(done.subscription.status).toBe(status);
+    expect(estimate.credit_note_estimates.map((n: any) => n.total)).toEqual(credit === undefined ? [] : [credit]);
+    expect(done.credit_notes?.map((n: any) => n.total)).toEqual(credit === undefined ? undefined : [credit]);
+    if (option === 'end_of_contract_term') expect(day(done.subscription.cancelled_at)).toBe('2027-06-01');
+    if (option === 'end_of_subscription_billing_term') expect(day(done.subscription.cancelled_at)).toBe('2026-12-01');
+    const refused = await h.sandboxFetch('/chargebee/api/v2/subscriptions/sub_acme_01/cancel_for_items', {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `contract_term_cancel_option=${option}`,
+    });
+    expect(((await refused.json()) as any).param).toBe('contract_term_cancel_option');
+  });
+});

@@ -1,5 +1,6 @@
 /** Product Catalog 2.0 subscription writes: create for items, cancel for items, hosted checkout. */
 import type { Call } from './chargebee.js';
+import { OFFLINE_PAYMENT_METHODS } from './catalog.js';
 import { ADDRESS_FIELDS } from './customers.js';
 import { sandboxPage } from './downloads.js';
 import { chargebeeError, invalidState, notFound, paramError } from './http.js';
@@ -85,15 +86,36 @@ const CREATE: Schema = {
   refused: { plan_id: 'not applicable on Product Catalog 2.0 sites; use subscription_items[item_price_id][0]' },
 };
 
-/** POST /customers/{id}/create_subscription_for_items_estimate: the subscription's own fields sit under `subscription[...]`. */
+const ESTIMATE_ADDRESS = object({
+  line1: text(150), line2: text(150), line3: text(150), city: text(50), state_code: text(50), zip: text(20), country: text(50),
+  validation_status: choice(['not_validated', 'valid', 'partially_valid', 'invalid']),
+});
+
+/**
+ * POST /customers/{id}/create_subscription_for_items_estimate, with the parameters Chargebee's spec gives
+ * it: the subscription's own fields sit under `subscription[...]`. Addresses, terms to charge and the like
+ * are accepted; they do not change the sandbox's figures (it models no tax or calendar billing).
+ */
 const CREATE_ESTIMATE: Schema = {
   fields: {
-    subscription: object({ id: text(50), trial_end: timestamp(), start_date: timestamp() }),
-    subscription_items: required(list(ITEM_FIELDS)),
+    subscription: object({
+      id: text(50), trial_end: timestamp(), start_date: timestamp(), setup_fee: integer(0),
+      offline_payment_method: choice(OFFLINE_PAYMENT_METHODS), free_period: integer(1), free_period_unit: choice(['day', 'week', 'month', 'year']),
+      contract_term_billing_cycle_on_renewal: integer(1, 100), trial_end_action: choice(['site_default', 'plan_default', 'activate_subscription', 'cancel_subscription']),
+    }),
+    subscription_items: required(list({
+      ...ITEM_FIELDS, quantity_in_decimal: text(33), unit_price_in_decimal: text(39), service_period_days: integer(1, 730), item_type: choice(['plan', 'addon', 'charge']),
+    })),
     billing_cycles: integer(0),
     coupon_ids: array(text(100)),
     invoice_immediately: boolean(),
     use_existing_balances: boolean(),
+    mandatory_items_to_remove: array(text(100)),
+    terms_to_charge: integer(1),
+    billing_alignment_mode: choice(['immediate', 'delayed']),
+    invoice_date: timestamp(),
+    shipping_address: ESTIMATE_ADDRESS,
+    billing_address: ESTIMATE_ADDRESS,
     contract_term: CONTRACT_TERM,
   },
 };
