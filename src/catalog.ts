@@ -46,13 +46,14 @@ export interface Preview {
 export interface TargetReader {
   /** GET a Chargebee route template, e.g. get('/customers/{customer_id}', args). */
   get(pathTemplate: string, params?: Args, query?: Args): Promise<any>;
-  /** GET a Maton route template. */
-  maton(pathTemplate: string, params?: Args, query?: Args): Promise<any>;
   /**
-   * POST a Chargebee estimate route (changes nothing): form-encoded as the SDKs encode it, no
-   * idempotency key. Returns the parsed body; throws GatewayError when refused.
+   * POST to a Chargebee estimate route (e.g. '/subscriptions/{subscription_id}/cancel_subscription_for_items_estimate'):
+   * `body` is form-encoded as Chargebee's SDK does; no idempotency key (an estimate changes nothing).
+   * Throws GatewayError when the gateway or Chargebee refuses it.
    */
   estimate(pathTemplate: string, params: Args, body: Args): Promise<any>;
+  /** GET a Maton route template. */
+  maton(pathTemplate: string, params?: Args, query?: Args): Promise<any>;
   connection: string | null;
 }
 

@@ -7,6 +7,15 @@ import { Gateway } from './gateway.js';
 import type { Logger } from './log.js';
 import type { Sandbox, SandboxOptions } from './sandbox/index.js';
 import { prebuilt } from './prebuilt.js';
+import { FileAuditLog, noAudit } from './guard/audit.js';
+import { MemoryLedger, type Ledger } from './guard/ledger.js';
+
+/** The ledger for this process: in memory, or shared through Redis (--redis; see guard/redis-ledger.ts). */
+async function createLedger(config: Config, logger: Logger): Promise<Ledger> {
+  if (!config.redisUrl) return new MemoryLedger();
+  const { createRedisLedger } = await import('./guard/redis-ledger.js');
+  return createRedisLedger(config.redisUrl, logger);
+}
 
 /** Everything shared by all sessions of one process: the gateway, tokens, the engine. */
 export interface Runtime {
@@ -35,9 +44,15 @@ export async function createRuntime(config: Config, logger: Logger, sandboxOptio
   const gateway = new Gateway({ baseUrl, apiKey, timeoutMs: config.timeoutMs, budgetMs: config.retryBudgetMs, rateLimit: config.rateLimit, logger });
   const load = () => import('../tools/index.js').then((m) => m.toolsets);
   const catalogue: Catalogue = prebuilt ? { ...prebuilt, load } : catalogueOf(await load());
+  const ledger = await createLedger(config, logger);
+  const audit = config.auditLog ? await FileAuditLog.open(config.auditLog) : noAudit;
   const engine = new Engine(catalogue, {
     gateway,
-    tokens: new ConfirmTokens(config.confirmSecret, config.confirmTtlS),
+    tokens: new ConfirmTokens(config.confirmSecret, config.confirmTtlS, Date.now, ledger.shared),
+    ledger,
+    audit,
+    approval: config.approval,
+    secrets: [config.apiKey, config.httpToken, config.confirmSecret.toString('utf8')],
     connections: new ConnectionResolver(gateway, config.connectionId),
     logger,
     sandbox: config.sandbox,
@@ -53,6 +68,8 @@ export async function createRuntime(config: Config, logger: Logger, sandboxOptio
     sandbox,
     processId: `process:${process.pid}:${randomBytes(8).toString('hex')}`,
     async close() {
+      await audit.close();
+      await ledger.close();
       await gateway.close();
       await sandbox?.close();
     },
