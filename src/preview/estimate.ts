@@ -10,6 +10,8 @@ import { day, money } from '../summary.js';
 export interface Money {
   /** estimate: Chargebee's estimate endpoint computed these figures; local: this server did. */
   source: 'estimate' | 'local';
+  /** Always 'minor units': every amount below is in the currency's minor unit (cents), as Chargebee's API gives them. */
+  amounts_in?: 'minor units';
   currency: string;
   /** The subscription's status right after the write. */
   status_after?: string;

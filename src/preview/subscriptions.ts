@@ -63,13 +63,13 @@ export async function cancelPreview(args: Args, t: TargetReader, pc: 1 | 2): Pro
   if ('estimate' in answer) {
     const e = fromEstimate(answer.estimate, cur);
     m = {
-      source: 'estimate', currency: e.currency, status_after: e.status_after ?? timing.status_after, cancels_on: day(timing.at),
+      source: 'estimate', amounts_in: 'minor units', currency: e.currency, status_after: e.status_after ?? timing.status_after, cancels_on: day(timing.at),
       invoice_now: e.invoice ? { ...e.invoice, collection: collects(customer, card, s.auto_collection) ? 'auto_collected' : 'payment_due' } : null,
       next_invoice: null, credit: e.credit,
     };
   } else {
     m = {
-      source: 'local', currency: cur, status_after: timing.status_after, cancels_on: day(timing.at), invoice_now: null, next_invoice: null,
+      source: 'local', amounts_in: 'minor units', currency: cur, status_after: timing.status_after, cancels_on: day(timing.at), invoice_now: null, next_invoice: null,
       credit: timing.immediate && paidTerm ? termCredit(s, termInvoice, args.credit_option_for_current_term_charges, now) : null,
       not_included: [...LOCAL_CANCEL_GAPS, ...(contract ? ['contract termination fees'] : []), ...(args.credit_option_for_current_term_charges === 'prorate' ? ['the exact time of the write (the credit is prorated to the time of this preview)'] : [])],
       estimate_unavailable: answer.refused,
@@ -170,7 +170,7 @@ export async function createForItemsPreview(args: Args, t: TargetReader): Promis
     status = e.status_after ?? 'active';
     startsOrRenews = answer.estimate.subscription_estimate?.next_billing_at;
     m = {
-      source: 'estimate', currency: e.currency, status_after: status,
+      source: 'estimate', amounts_in: 'minor units', currency: e.currency, status_after: status,
       invoice_now: e.invoice ? { ...e.invoice, collection: autoOn || e.invoice.total === 0 ? 'auto_collected' : 'payment_due' } : null,
       next_invoice: e.next_invoice, unbilled: e.unbilled, credit: null,
     };
@@ -181,7 +181,7 @@ export async function createForItemsPreview(args: Args, t: TargetReader): Promis
     status = o.status;
     startsOrRenews = o.status === 'active' ? o.term_end : o.next?.date;
     m = {
-      source: 'local', currency: cur, status_after: o.status,
+      source: 'local', amounts_in: 'minor units', currency: cur, status_after: o.status,
       invoice_now: o.now ? { total: o.now.total, amount_due: o.now.total, discount: o.now.discount, collection: autoOn || o.now.total === 0 ? 'auto_collected' : 'payment_due' } : null,
       next_invoice: o.next ? { total: o.next.total, date: day(o.next.date)! } : null,
       unbilled: o.unbilled, credit: null,
@@ -241,7 +241,7 @@ export async function createPc1Preview(args: Args, t: TargetReader): Promise<Pre
   let m: Money;
   if ('estimate' in answer) {
     const e = fromEstimate(answer.estimate, cur);
-    m = { source: 'estimate', currency: e.currency, status_after: e.status_after, invoice_now: e.invoice ? { ...e.invoice, collection: 'payment_due' } : null, next_invoice: e.next_invoice, credit: null };
+    m = { source: 'estimate', amounts_in: 'minor units', currency: e.currency, status_after: e.status_after, invoice_now: e.invoice ? { ...e.invoice, collection: 'payment_due' } : null, next_invoice: e.next_invoice, credit: null };
   } else {
     const addons = await Promise.all((args.addons ?? []).map(async (a: any) => ({ a, addon: (await t.get('/addons/{addon_id}', { addon_id: a.id })).addon })));
     const coupons = await Promise.all((args.coupon_ids ?? []).map(async (id: string) => (await t.get('/coupons/{coupon_id}', { coupon_id: id })).coupon));
@@ -256,7 +256,7 @@ export async function createPc1Preview(args: Args, t: TargetReader): Promise<Pre
     ];
     const o = createOutcome(lines, { ...plan, period_unit: plan.period_unit, period: plan.period }, coupons, args, now);
     m = {
-      source: 'local', currency: cur, status_after: o.status,
+      source: 'local', amounts_in: 'minor units', currency: cur, status_after: o.status,
       invoice_now: o.now ? { total: o.now.total, amount_due: o.now.total, discount: o.now.discount, collection: o.now.total === 0 ? 'auto_collected' : 'payment_due' } : null,
       next_invoice: o.next ? { total: o.next.total, date: day(o.next.date)! } : null, credit: null,
       not_included: LOCAL_CREATE_GAPS, estimate_unavailable: answer.refused,
