@@ -428,3 +428,45 @@ describe('sandbox: contract-term cancellations, estimate equal to the write', ()
     expect(((await refused.json()) as any).param).toBe('contract_term_cancel_option');
   });
 });
+
+describe('creations with the catalogue\'s per-item charge events and contract terms (when the tool takes them)', async () => {
+  const probe = await startHarness({ config: { connectionId: 'sandbox-acme' } });
+  const { tools } = await probe.client.listTools();
+  await probe.close();
+  const schema = tools.find((t) => t.name === 'create_subscription_for_items')?.inputSchema as any;
+  const itemProps = schema?.properties?.subscription_items?.items?.properties ?? {};
+  it.runIf(Boolean(itemProps.charge_on_event))('a setup charge on subscription_activation during a trial is billed with the first invoice, not now', async () => {
+    await checkCreate({
+      name: 'charge on activation', args: { customer_id: 'cust_acme_02', subscription_items: [item('pro-USD-monthly'), { item_price_id: 'setup-fee-USD', charge_on_event: 'subscription_activation', charge_once: true }] },
+      expect: { status: 'in_trial', next: '2026-12-05' },
+    }, 'estimate');
+  });
+  it.runIf(Boolean(schema?.properties?.contract_term))('a new subscription on a contract term', async () => {
+    const { money, result } = await previewThenWrite('create_subscription_for_items', { customer_id: 'cust_acme_02', subscription_items: [item('basic-USD-monthly')], billing_cycles: 12, contract_term: { action_at_term_end: 'renew' } });
+    expect(money.invoice_now.total).toBe(result.invoice.total);
+    expect(result.subscription.contract_term).toMatchObject({ status: 'active', billing_cycle: 12 });
+  });
+});
+
+describe('sandbox: charge items by charge_on_event, estimate equal to the write', () => {
+  it.each([
+    ['subscription_creation', 5000, 9900],
+    ['subscription_activation', undefined, 9900 + 5000],
+  ] as const)('%s during a trial', async (event, now, first) => {
+    const form = new URLSearchParams({
+      'subscription_items[item_price_id][0]': 'pro-USD-monthly', 'subscription_items[item_price_id][1]': 'setup-fee-USD',
+      'subscription_items[charge_on_event][1]': event, 'subscription_items[charge_once][1]': 'true',
+    }).toString();
+    const post = async (route: string) => {
+      const res = await h.sandboxFetch(`/chargebee/api/v2/customers/cust_acme_02/${route}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+      expect(res.status).toBe(200);
+      return (await res.json()) as any;
+    };
+    const { estimate } = await post('create_subscription_for_items_estimate');
+    const done = await post('subscription_for_items');
+    expect(estimate.invoice_estimate?.total).toBe(now);
+    expect(done.invoice?.total).toBe(now);
+    expect(estimate.next_invoice_estimate.total).toBe(first);
+    expect(done.subscription.status).toBe('in_trial');
+  });
+});
