@@ -305,6 +305,26 @@ describe('when the gateway refuses the estimate, the preview computes locally an
     expect(result.invoice.total).toBe(3900);
   });
 
+  it('estimate and coupon both refused by the gateway: the preview leaves the coupon out and says so', async () => {
+    await h.fault({ match: { method: 'POST', path: '/chargebee/api/v2/customers/cust_acme_02/create_subscription_for_items_estimate' }, times: 10, fault: { status: 404 } });
+    await h.fault({ match: { method: 'GET', path: '/chargebee/api/v2/coupons/WELCOME10' }, times: 10, fault: { status: 403, body: '<html>forbidden</html>' } });
+    const p = await h.call('create_subscription_for_items', { customer_id: 'cust_acme_02', subscription_items: [item('basic-USD-monthly')], coupon_ids: ['WELCOME10'] });
+    expect(p.isError, text(p)).toBeFalsy();
+    const money = p.structuredContent.target.money;
+    expect(money).toMatchObject({ source: 'local', invoice_now: { total: 4900, discount: 0 } });
+    expect(money.not_included).toContain('coupon "WELCOME10" (it could not be read)');
+    expect(p.structuredContent.effect).toMatch(/they leave out tax, .*coupon "WELCOME10" \(it could not be read\)/);
+  });
+
+  it('estimate and the invoice list both refused: the credit is said to be unknown, not zero', async () => {
+    await h.fault({ match: { method: 'POST', path: '/chargebee/api/v2/subscriptions/sub_acme_01/cancel_subscription_for_items_estimate' }, times: 10, fault: { status: 404 } });
+    await h.fault({ match: { method: 'GET', path: '/chargebee/api/v2/invoices' }, times: 10, fault: { status: 502, body: '<html>bad gateway</html>' } });
+    const p = await h.call('cancel_subscription_for_items', { subscription_id: 'sub_acme_01', cancel_option: 'immediately', credit_option_for_current_term_charges: 'full' });
+    expect(p.isError, text(p)).toBeFalsy();
+    expect(p.structuredContent.target.money).toMatchObject({ source: 'local', status_after: 'cancelled', credit: null });
+    expect(p.structuredContent.effect).toMatch(/Credit: unknown here \(the current term's invoice could not be read\)/);
+  });
+
   it('create, estimate refused: a future, in_trial and payment_due outcome are computed as the write does', async () => {
     for (const [args, status, invoiceStatus] of [
       [{ customer_id: 'cust_acme_02', subscription_items: [item('pro-USD-monthly')] }, 'in_trial', undefined],

@@ -4,7 +4,7 @@
  * Chargebee data in a sentence goes through quote().
  */
 import type { Args, Preview, TargetReader } from '../catalog.js';
-import { ToolError } from '../errors.js';
+import { GatewayError, ToolError } from '../errors.js';
 import { customerSummary, day, itemsTotal, money as fmtMoney, period, quote, subscriptionSummary, who } from '../summary.js';
 import { askEstimate, fromEstimate, sourceSentence, type Money } from './estimate.js';
 import { cancelOutcome, chargeMoment, createOutcome, itemAmount, pickTermInvoice, termCredit, type Line } from './rules.js';
@@ -23,12 +23,33 @@ function cardLabel(card: any): string {
 /** "Now" as Chargebee sees it: the estimate's own time when there is one, else this server's clock. */
 const nowOf = (answer: { estimate: any } | { refused: string }) => ('estimate' in answer && Number.isInteger(answer.estimate.created_at) ? answer.estimate.created_at : nowS());
 
+/**
+ * A read the local figures need, where the gateway may refuse the route: a Chargebee "not found" is the
+ * preview's error (the write would fail on it too); any other refusal leaves that part out, said so.
+ */
+async function optionalRead<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (e) {
+    if (!(e instanceof GatewayError) || (e.info.source === 'chargebee' && e.info.status === 404)) throw e;
+    return undefined;
+  }
+}
+
+/** The coupons of a write, read for the local figures; those that could not be read are named. */
+async function readCoupons(t: TargetReader, ids: string[] = []): Promise<{ coupons: any[]; unread: string[] }> {
+  const read = await Promise.all(ids.map((id) => optionalRead(async () => (await t.get('/coupons/{coupon_id}', { coupon_id: id })).coupon)));
+  return { coupons: read.filter(Boolean), unread: ids.filter((_, i) => !read[i]).map((id) => `coupon ${quote(id)} (it could not be read)`) };
+}
+
 // ---------------------------------------------------------------- cancel
 
 /** The current term's invoice (for credits and for saying what was paid). */
-async function termInvoiceOf(t: TargetReader, sub: any): Promise<any | undefined> {
+/** null: the invoices could not be read. */
+async function termInvoiceOf(t: TargetReader, sub: any): Promise<any | null | undefined> {
   if (sub.current_term_start === undefined) return undefined;
-  const res = await t.get('/invoices', {}, { subscription_id: { is: sub.id }, sort_by: { desc: 'date' }, limit: 5 });
+  const res = await optionalRead(() => t.get('/invoices', {}, { subscription_id: { is: sub.id }, sort_by: { desc: 'date' }, limit: 5 }));
+  if (!res) return null;
   return pickTermInvoice(sub, (res.list ?? []).map((e: any) => e.invoice));
 }
 
@@ -56,7 +77,8 @@ export async function cancelPreview(args: Args, t: TargetReader, pc: 1 | 2): Pro
   const now = nowOf(answer);
   const timing = cancelOutcome(s, args, now);
   const paidTerm = s.status === 'active' || s.status === 'non_renewing';
-  const termInvoice = timing.immediate && paidTerm ? await termInvoiceOf(t, s) : undefined;
+  const invoiceRead = timing.immediate && paidTerm ? await termInvoiceOf(t, s) : undefined;
+  const termInvoice = invoiceRead ?? undefined;
   const cur = s.currency_code;
 
   let m: Money;
@@ -71,7 +93,7 @@ export async function cancelPreview(args: Args, t: TargetReader, pc: 1 | 2): Pro
     m = {
       source: 'local', amounts_in: 'minor units', currency: cur, status_after: timing.status_after, cancels_on: day(timing.at), invoice_now: null, next_invoice: null,
       credit: timing.immediate && paidTerm ? termCredit(s, termInvoice, args.credit_option_for_current_term_charges, now) : null,
-      not_included: [...LOCAL_CANCEL_GAPS, ...(contract ? ['contract termination fees'] : []), ...(args.credit_option_for_current_term_charges === 'prorate' ? ['the exact time of the write (the credit is prorated to the time of this preview)'] : [])],
+      not_included: [...LOCAL_CANCEL_GAPS, ...(invoiceRead === null ? ['the credit for the current term (its invoice could not be read)'] : []), ...(contract ? ['contract termination fees'] : []), ...(args.credit_option_for_current_term_charges === 'prorate' ? ['the exact time of the write (the credit is prorated to the time of this preview)'] : [])],
       estimate_unavailable: answer.refused,
     };
   }
@@ -108,6 +130,7 @@ function creditSentence(m: Money, s: any, termInvoice: any, args: Args, paidTerm
   }
   if (s.status === 'in_trial') return 'No credit: the trial was never invoiced.';
   if (!paidTerm) return `No credit: a ${s.status} subscription has no paid term running.`;
+  if (!termInvoice && m.source === 'local' && m.not_included?.some((n) => n.startsWith('the credit'))) return 'Credit: unknown here (the current term\'s invoice could not be read).';
   if (!termInvoice && m.source === 'local') return 'No credit: no invoice was found for the current term.';
   const option = args.credit_option_for_current_term_charges;
   return `No credit or refund for the unused part of the term${option === undefined || option === 'none' ? ` (credit_option_for_current_term_charges is ${option ?? 'not set: the site default applies'})` : ''}${paid}.`;
@@ -175,7 +198,7 @@ export async function createForItemsPreview(args: Args, t: TargetReader): Promis
       next_invoice: e.next_invoice, unbilled: e.unbilled, credit: null,
     };
   } else {
-    const coupons = await Promise.all((args.coupon_ids ?? []).map(async (id: string) => (await t.get('/coupons/{coupon_id}', { coupon_id: id })).coupon));
+    const { coupons, unread } = await readCoupons(t, args.coupon_ids);
     couponNames = coupons.map((c: any) => `${c.id} (${c.discount_type === 'percentage' ? `${c.discount_percentage}% off` : `${fmtMoney(c.discount_amount, cur)} off`}, ${c.duration_type === 'limited_period' ? `${c.duration_month ?? c.period} months` : c.duration_type})`);
     const o = createOutcome(lines, plan, coupons, args, now);
     status = o.status;
@@ -185,7 +208,7 @@ export async function createForItemsPreview(args: Args, t: TargetReader): Promis
       invoice_now: o.now ? { total: o.now.total, amount_due: o.now.total, discount: o.now.discount, collection: autoOn || o.now.total === 0 ? 'auto_collected' : 'payment_due' } : null,
       next_invoice: o.next ? { total: o.next.total, date: day(o.next.date)! } : null,
       unbilled: o.unbilled, credit: null,
-      not_included: LOCAL_CREATE_GAPS, estimate_unavailable: answer.refused,
+      not_included: [...LOCAL_CREATE_GAPS, ...unread], estimate_unavailable: answer.refused,
     };
   }
 
@@ -244,7 +267,7 @@ export async function createPc1Preview(args: Args, t: TargetReader): Promise<Pre
     m = { source: 'estimate', amounts_in: 'minor units', currency: e.currency, status_after: e.status_after, invoice_now: e.invoice ? { ...e.invoice, collection: 'payment_due' } : null, next_invoice: e.next_invoice, credit: null };
   } else {
     const addons = await Promise.all((args.addons ?? []).map(async (a: any) => ({ a, addon: (await t.get('/addons/{addon_id}', { addon_id: a.id })).addon })));
-    const coupons = await Promise.all((args.coupon_ids ?? []).map(async (id: string) => (await t.get('/coupons/{coupon_id}', { coupon_id: id })).coupon));
+    const { coupons, unread } = await readCoupons(t, args.coupon_ids);
     const lines: Line[] = [
       { item_price_id: plan.id, type: 'plan', quantity: qty, unit_price: unit, amount: itemAmount(plan.pricing_model, unit, qty), pricing_model: plan.pricing_model },
       ...(plan.setup_cost ? [{ item_price_id: `${plan.id} setup`, type: 'charge', quantity: 1, unit_price: plan.setup_cost, amount: plan.setup_cost, when: 'activation' as const }] : []),
@@ -259,7 +282,7 @@ export async function createPc1Preview(args: Args, t: TargetReader): Promise<Pre
       source: 'local', amounts_in: 'minor units', currency: cur, status_after: o.status,
       invoice_now: o.now ? { total: o.now.total, amount_due: o.now.total, discount: o.now.discount, collection: o.now.total === 0 ? 'auto_collected' : 'payment_due' } : null,
       next_invoice: o.next ? { total: o.next.total, date: day(o.next.date)! } : null, credit: null,
-      not_included: LOCAL_CREATE_GAPS, estimate_unavailable: answer.refused,
+      not_included: [...LOCAL_CREATE_GAPS, ...unread], estimate_unavailable: answer.refused,
     };
   }
   const sentences = [`Creates customer ${args.customer?.email ? quote(args.customer.email) : '(no email)'} and subscribes them to plan ${quote(plan.name ?? plan.id)} ×${qty} (${fmtMoney(unit, cur)}${plan.pricing_model === 'flat_fee' || !plan.pricing_model ? ' flat fee' : ' per unit'} every ${plan.period ?? 1} ${plan.period_unit}(s)).`];
@@ -290,7 +313,7 @@ export async function checkoutPreview(args: Args, t: TargetReader): Promise<Prev
     const qty = i.quantity ?? 1;
     return { item_price_id: p.id, type: p.item_type, quantity: qty, unit_price: unit, amount: itemAmount(p.pricing_model, unit, qty), pricing_model: p.pricing_model, when: p.item_type === 'charge' ? 'creation' : undefined };
   });
-  const coupons = await Promise.all((args.coupon_ids ?? []).map(async (id: string) => (await t.get('/coupons/{coupon_id}', { coupon_id: id })).coupon));
+  const { coupons, unread } = await readCoupons(t, args.coupon_ids);
   const o = createOutcome(lines, prices[0], coupons, { trial_end: args.subscription?.trial_end, start_date: args.subscription?.start_date }, nowS());
   const existing = args.customer?.id ? await t.get('/customers', {}, { id: { is: args.customer.id }, limit: 1 }) : undefined;
   const cust = existing?.list?.[0]?.customer;
@@ -300,7 +323,7 @@ export async function checkoutPreview(args: Args, t: TargetReader): Promise<Prev
     ? ` with coupon${coupons.length > 1 ? 's' : ''} ${coupons.map((c: any) => `${quote(c.id)} (${c.discount_type === 'percentage' ? `${c.discount_percentage}% off` : `${fmtMoney(c.discount_amount, cur)} off`}, ${c.duration_type})`).join(', ')}`
     : '';
   const pay = first
-    ? ` At checkout the customer is asked for ${fmtMoney(first.total, cur)}${o.now ? ' now' : ` on ${day(o.next!.date)}`}${first.discount ? ` (${fmtMoney(first.sub_total, cur)} less ${fmtMoney(first.discount, cur)} of coupons)` : ''}${o.status === 'in_trial' ? ` after a trial until ${day(o.trial_end)}` : ''}, before tax (computed locally).`
+    ? ` At checkout the customer is asked for ${fmtMoney(first.total, cur)}${o.now ? ' now' : ` on ${day(o.next!.date)}`}${first.discount ? ` (${fmtMoney(first.sub_total, cur)} less ${fmtMoney(first.discount, cur)} of coupons)` : ''}${o.status === 'in_trial' ? ` after a trial until ${day(o.trial_end)}` : ''}, before tax (computed locally${unread.length ? `, leaving out ${unread.join(', ')}` : ''}).`
     : '';
   return {
     target: {
