@@ -471,7 +471,11 @@ describe('cancellation', () => {
     await r.fault({ match: { method: 'POST', path: CUSTOMERS }, times: 1, fault: { delay_ms: 5000 } });
     const ac = new AbortController();
     const pending = r.call('create_customer', { ...args, confirm_token: token }, ac.signal);
-    await until(() => r.rt.gateway.stats().inFlight === 1);
+    // Abort once the write itself (not the target re-check before it) has reached the gateway.
+    for (const t0 = Date.now(); !(await r.requests()).some((q) => q.method === 'POST' && q.path === CUSTOMERS); ) {
+      if (Date.now() - t0 > 4000) throw new Error('the write never reached the sandbox');
+      await new Promise((res) => setTimeout(res, 20));
+    }
     ac.abort();
     await expect(pending).rejects.toThrow();
     await until(() => r.rt.gateway.stats().inFlight === 0, 1000);
