@@ -51,6 +51,9 @@ export interface Customer extends CustomFields {
   unbilled_charges: number;
   preferred_currency_code?: string;
   auto_close_invoices?: boolean;
+  vat_number?: string;
+  invoice_notes?: string;
+  consolidated_invoicing?: boolean;
   meta_data?: Meta;
 }
 
