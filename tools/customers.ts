@@ -9,12 +9,14 @@ export const OFFLINE = [
   'eu_automated_bank_transfer', 'uk_automated_bank_transfer', 'jp_automated_bank_transfer', 'mx_automated_bank_transfer', 'custom',
 ] as const;
 
+const email = z.string().max(70).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: 'an email address like ada@example.com' });
+
 /** Chargebee's address fields (billing_address, shipping_address). */
 export const address = (what: string) => z
   .strictObject({
     first_name: z.string().max(150).optional(),
     last_name: z.string().max(150).optional(),
-    email: z.string().max(70).optional(),
+    email: email.optional(),
     company: z.string().max(250).optional(),
     phone: z.string().max(50).optional(),
     line1: z.string().max(150).optional(),
@@ -28,8 +30,6 @@ export const address = (what: string) => z
   })
   .optional()
   .describe(`${what}: first_name, last_name, email, company, phone, line1-3, city, state_code, state, zip, country (ISO alpha-2)`);
-
-const email = z.string().max(70).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: 'an email address like ada@example.com' });
 
 /**
  * The customer fields both POST /customers and POST /customers/{id} take. Not billing_address
