@@ -10,11 +10,12 @@
  *   UPDATE_KNOWN_PARAMS=1 npx vitest run test/sdk-schema.test.ts
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toolsets } from '../tools/index.js';
 import { KNOWN_PARAMS } from '../src/sandbox/known-params.js';
+import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { expandKnown } from '../src/sandbox/params.js';
-import { SDK_REPAIRS, flattenTool, routeKey, sdkOperation, sdkOperations, sdkParams, sdkVersion, type Flat, type Leaf } from './helpers/sdk.js';
+import { SDK_REPAIRS, flattenTool, requiredFields, routeKey, sdkOperation, sdkOperations, sdkParams, sdkVersion, type Flat, type Leaf } from './helpers/sdk.js';
 
 const tools = toolsets.flatMap((s) => s.tools);
 const chargebeeTools = tools.filter((t) => t.api !== 'maton');
@@ -208,5 +209,58 @@ describe('the sandbox knows the parameters Chargebee knows', () => {
         expect(names.has(name), `${t.name}: ${name}`).toBe(true);
       }
     }
+  });
+});
+
+describe("the sandbox's objects have every field the SDK's response types mark required", () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await startSandbox({ rateLimit: 0, exportCompleteMs: 0 });
+  });
+  afterAll(() => sb?.close());
+
+  const cb = async (method: string, path: string, form?: Record<string, string>) => {
+    const res = await fetch(`${sb.url}/chargebee/api/v2${path}`, {
+      method,
+      headers: { authorization: `Bearer ${sb.apiKey}`, ...(form && { 'content-type': 'application/x-www-form-urlencoded' }) },
+      body: form && new URLSearchParams(form).toString(),
+    });
+    expect(res.status, `${method} ${path}`).toBe(200);
+    return (await res.json()) as any;
+  };
+
+  const missing = (what: string, objects: any[], fields: string[]) =>
+    objects.flatMap((o, i) => fields.filter((f) => o?.[f] === undefined || o?.[f] === null).map((f) => `${what}#${o?.id ?? i}.${f}`));
+
+  it('customers, cards, subscriptions and their items, invoices and their lines, items, item prices, credit notes, hosted pages, portal sessions, exports, downloads', async () => {
+    const customers = (await cb('GET', '/customers?limit=100')).list;
+    const subscriptions = (await cb('GET', '/subscriptions?limit=100')).list;
+    const invoices = (await cb('GET', '/invoices?limit=100')).list.map((e: any) => e.invoice);
+    const items = (await cb('GET', '/items?limit=100')).list.map((e: any) => e.item);
+    const prices = (await cb('GET', '/item_prices?limit=100')).list.map((e: any) => e.item_price);
+    const cancel = await cb('POST', '/subscriptions/sub_acme_02/cancel_for_items', { cancel_option: 'immediately', credit_option_for_current_term_charges: 'prorate' });
+    const page = (await cb('POST', '/hosted_pages/checkout_new_for_items', { 'subscription_items[item_price_id][0]': 'basic-USD-monthly' })).hosted_page;
+    const portal = (await cb('POST', '/portal_sessions', { 'customer[id]': 'cust_acme_01' })).portal_session;
+    const job = (await cb('POST', '/exports/customers', {})).export;
+    const done = (await cb('GET', `/exports/${job.id}`)).export;
+    const pdf = (await cb('POST', '/invoices/inv_acme_0013/pdf', {})).download;
+    const problems = [
+      ...missing('customer', customers.map((e: any) => e.customer), requiredFields('Customer')),
+      ...missing('card', customers.map((e: any) => e.card).filter(Boolean), requiredFields('Card')),
+      ...missing('subscription', subscriptions.map((e: any) => e.subscription), requiredFields('Subscription')),
+      ...missing('subscription_item', subscriptions.flatMap((e: any) => e.subscription.subscription_items ?? []), requiredFields('Subscription', 'SubscriptionItem')),
+      ...missing('invoice', invoices, requiredFields('Invoice')),
+      ...missing('line_item', invoices.flatMap((i: any) => i.line_items ?? []), requiredFields('Invoice', 'LineItem')),
+      ...missing('item', items, requiredFields('Item')),
+      ...missing('item_price', prices, requiredFields('ItemPrice')),
+      ...missing('credit_note', cancel.credit_notes ?? [], requiredFields('CreditNote')),
+      ...missing('hosted_page', [page], requiredFields('HostedPage').filter((f) => f !== 'content')),
+      ...missing('portal_session', [portal], requiredFields('PortalSession')),
+      ...missing('export', [job, done], requiredFields('Export')),
+      ...missing('export.download', [done.download], requiredFields('Export', 'Download')),
+      ...missing('download', [pdf], requiredFields('Download')),
+    ];
+    expect(cancel.credit_notes?.length).toBe(1);
+    expect([...new Set(problems.map((p) => p.replace(/#[^.]*/, "")))]).toEqual([]);
   });
 });

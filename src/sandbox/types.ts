@@ -72,6 +72,7 @@ export interface Card {
   expiry_year: number;
   masked_number: string;
   customer_id: string;
+  created_at: number;
   object: 'card';
 }
 
@@ -105,6 +106,7 @@ export interface Item {
   metered: boolean;
   archived_at?: number;
   channel: 'web';
+  deleted: boolean;
   object: 'item';
 }
 
@@ -130,6 +132,7 @@ export interface ItemPrice {
   archived_at?: number;
   item_type: ItemType;
   channel: 'web';
+  deleted: boolean;
   object: 'item_price';
 }
 
@@ -196,6 +199,8 @@ export interface Subscription extends CustomFields {
   cancel_reason_code?: string;
   updated_at: number;
   has_scheduled_changes: boolean;
+  has_scheduled_advance_invoices: boolean;
+  decommissioned: boolean;
   channel: 'web';
   resource_version: number;
   deleted: boolean;
@@ -263,6 +268,8 @@ export interface Invoice {
   line_items: LineItem[];
   discounts?: { amount: number; description: string; entity_type: 'document_level_coupon'; entity_id: string; object: 'discount' }[];
   billing_address?: BillingAddress;
+  term_finalized: boolean;
+  is_gifted: boolean;
   object: 'invoice';
 }
 

@@ -208,3 +208,23 @@ export function sdkParams(op: SdkOperation): Flat {
 }
 
 export const routeKey = opKey;
+
+/**
+ * The fields the SDK's response types mark required (no `?`) for a resource, e.g.
+ * requiredFields('Subscription') or requiredFields('Subscription', 'SubscriptionItem').
+ */
+export function requiredFields(resource: string, nested?: string): string[] {
+  const { readFileSync } = req('node:fs') as typeof import('node:fs');
+  const text = readFileSync(join(sdkRoot, 'types', 'resources', `${resource}.d.ts`), 'utf8');
+  const indent = nested ? '    ' : '  ';
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l === `${indent}export interface ${nested ?? resource} {`);
+  if (start < 0) throw new Error(`no interface ${nested ?? resource} in ${resource}.d.ts`);
+  const out: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (line === `${indent}}`) break;
+    const m = new RegExp(`^${indent}  (\\w+)(\\??):`).exec(line);
+    if (m && !m[2]) out.push(m[1]!);
+  }
+  return out;
+}
