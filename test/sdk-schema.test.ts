@@ -14,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toolsets } from '../tools/index.js';
 import { KNOWN_PARAMS } from '../src/sandbox/known-params.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { expandKnown } from '../src/sandbox/params.js';
+import { EXPORTS } from '../src/sandbox/exports.js';
+import { CUSTOMERS, INVOICES, ITEM_PRICES, ITEMS, SUBSCRIPTIONS } from '../src/sandbox/lists.js';
+import { expandKnown, type Fields } from '../src/sandbox/params.js';
 import { SDK_REPAIRS, flattenTool, requiredFields, routeKey, sdkOperation, sdkOperations, sdkParams, sdkVersion, type Flat, type Leaf } from './helpers/sdk.js';
 
 const tools = toolsets.flatMap((s) => s.tools);
@@ -262,5 +264,53 @@ describe("the sandbox's objects have every field the SDK's response types mark r
     ];
     expect(cancel.credit_notes?.length).toBe(1);
     expect([...new Set(problems.map((p) => p.replace(/#[^.]*/, "")))]).toEqual([]);
+  });
+});
+
+/** The sandbox's own parameter schemas (what it models and validates) as flattened leaves. */
+function flattenSandbox(fields: Fields): Flat {
+  const out: Flat = new Map();
+  const scalar = (s: any): Leaf => {
+    switch (s.kind) {
+      case 'enum': return { kind: 'enum', values: s.values };
+      case 'string': return { kind: 'string', max: s.max };
+      case 'integer': return { kind: 'number', min: s.min, max: s.max };
+      case 'boolean': return { kind: 'boolean' };
+      default: return { kind: 'json' };
+    }
+  };
+  const walk = (spec: any, name: string) => {
+    if (spec.kind === 'filter') {
+      const value: Leaf = spec.type === 'enum' ? { kind: 'enum', values: spec.values } : spec.type === 'timestamp' ? { kind: 'number', min: 1_000_000_000, max: 9_999_999_999 } : { kind: spec.type === 'boolean' ? 'boolean' : spec.type === 'number' ? 'number' : 'string' };
+      out.set(name, { kind: 'filter', ops: Object.fromEntries(spec.ops.map((op: string) => [op, op === 'is_present' ? { kind: 'boolean' } : value])) });
+    } else if (spec.kind === 'object' || spec.kind === 'list') {
+      for (const [k, v] of Object.entries(spec.fields)) walk(v, `${name}[${k}]`);
+    } else if (spec.kind === 'array') out.set(name, scalar(spec.of));
+    else out.set(name, scalar(spec));
+  };
+  for (const [k, v] of Object.entries(fields)) walk(v, k);
+  return out;
+}
+
+describe("the sandbox's list and export filters are Chargebee's", () => {
+  const LISTS = { 'customer.list': CUSTOMERS, 'subscription.list': SUBSCRIPTIONS, 'item.list': ITEMS, 'itemPrice.list': ITEM_PRICES, 'invoice.list': INVOICES };
+  const cases: Array<[string, Fields]> = [
+    ...Object.entries(LISTS).map(([op, spec]): [string, Fields] => [op, {
+      limit: { kind: 'integer', min: 1, max: 100 }, offset: { kind: 'string', max: 1000 }, ...spec.extra, ...spec.filters,
+      ...(spec.sortable.length ? { sort_by: { kind: 'object', fields: { asc: { kind: 'enum', values: spec.sortable }, desc: { kind: 'enum', values: spec.sortable } } } } : {}),
+    }]),
+    ...Object.entries(EXPORTS).map(([name, spec]): [string, Fields] => [`export.${name.replace(/_(\w)/g, (_m, c: string) => c.toUpperCase())}`, spec.params]),
+  ];
+  it.each(cases)('%s: every parameter exists, enums equal, operators among the spec’s', (id, fields) => {
+    const [resource, action] = id.split('.');
+    const op = sdkOperations.find((o) => o.resource === resource && o.action === action)!;
+    const spec = sdkParams(op);
+    const out: string[] = [];
+    for (const [name, leaf] of flattenSandbox(fields)) {
+      const s = spec.get(name);
+      if (!s) out.push(`${name}: not a parameter of ${id}`);
+      else out.push(...compareLeaf(name, leaf, s).filter((p) => !/max none here/.test(p)));
+    }
+    expect(out).toEqual([]);
   });
 });

@@ -155,7 +155,7 @@ const each = (collection: (site: Site) => { values(): object[] }, group: string)
   collection(site).values().map((value) => ({ [group]: value }));
 const none = () => [];
 
-const EXPORTS: Record<string, ExportSpec> = {
+export const EXPORTS: Record<string, ExportSpec> = {
   revenue_recognition: revenueExport('Revenue Recognition Report', 'RevenueRecognition.csv', false),
   deferred_revenue: revenueExport('Deferred Revenue Report', 'DeferredRevenue.csv', true),
   coupons: {
