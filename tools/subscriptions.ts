@@ -47,12 +47,24 @@ async function fetchSubscription(args: Args, t: TargetReader) {
   return { subscription, customer, card };
 }
 
+/** contract_term_cancel_option → the cancel_option whose consequence it has. */
+const CONTRACT_TERM_OPTION: Record<string, string> = {
+  terminate_immediately: 'immediately',
+  specific_date: 'specific_date',
+  end_of_subscription_billing_term: 'end_of_billing_term',
+  end_of_contract_term: 'end_of_contract_term',
+};
+
 /** The plain-language consequence of a cancellation, for the preview. */
 function cancelEffect(s: any, customer: any, args: Args): string {
   const cur = s.currency_code;
   const recurring = s.subscription_items ? itemsTotal(s.subscription_items) : s.plan_amount ?? s.plan_unit_price;
   const next = s.next_billing_at ? `the next invoice of ${money(recurring, cur)} due ${day(s.next_billing_at)} will not be raised` : 'no further invoices will be raised';
-  const option = args.cancel_option ?? (args.end_of_term ? 'end_of_term' : 'immediately');
+  const option = args.cancel_option ?? CONTRACT_TERM_OPTION[args.contract_term_cancel_option] ?? (args.end_of_term ? 'end_of_term' : 'immediately');
+  if (option === 'end_of_contract_term') {
+    const end = day(s.contract_term?.contract_end) ?? 'the end of its contract term';
+    return `Schedules cancellation of subscription ${s.id} of ${who(customer)} (${s.status}) at the end of its contract term (${end}); billing continues until then.`;
+  }
   const whoText = `subscription ${s.id} of ${who(customer)} (${s.status}, ${money(recurring, cur)} ${period(s)})`;
   if (option === 'end_of_term' || option === 'end_of_billing_term') {
     const end = day(s.current_term_end) ?? 'the end of the current term';
