@@ -160,7 +160,7 @@ export const subscriptionTools = [
       plan_unit_price: z.number().int().min(0).optional().describe('Override plan price, minor units'),
       id: id('Subscription id (default: generated)', 50).optional(),
       trial_end: UNIX_SECONDS.optional().describe('Trial end, Unix seconds (0: no trial)'),
-      billing_cycles: z.number().int().min(1).optional().describe('Cycles before the subscription ends'),
+      billing_cycles: z.number().int().min(0).optional().describe('Cycles before the subscription ends'),
       start_date: UNIX_SECONDS.optional().describe('Future start, Unix seconds'),
       auto_collection: z.enum(['on', 'off']).optional().describe('Charge automatically'),
       coupon_ids: z.array(id('Coupon id')).max(20).optional().describe('Coupon ids'),
