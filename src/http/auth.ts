@@ -1,0 +1,151 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { discoverAuthorizationServerMetadata } from '@modelcontextprotocol/sdk/client/auth.js';
+import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import { metadataHandler } from '@modelcontextprotocol/sdk/server/auth/handlers/metadata.js';
+import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
+import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
+import { getOAuthProtectedResourceMetadataUrl, mcpAuthMetadataRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { OAuthMetadata, OAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { Router, type Request, type RequestHandler } from 'express';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { UsageError } from '../config.js';
+
+/**
+ * Who may call, and as whom. Two ways to authenticate, usable together:
+ *  - the static MCP_HTTP_TOKEN: every holder is one principal (`http:<hash of the token>`);
+ *  - OAuth 2.1 resource server (MCP_AUTH_ISSUER + MCP_AUTH_AUDIENCE): JWT access tokens signed
+ *    by the issuer's keys (its JWKS), audience and expiry checked; principal = `iss` + `sub`.
+ * The HTTP side uses the MCP SDK's express helpers: requireBearerAuth (401 + WWW-Authenticate with
+ * resource_metadata) and mcpAuthMetadataRouter (RFC 9728 protected resource metadata).
+ */
+
+export interface OAuthOptions {
+  issuer: string;
+  audience: string;
+  /** Default: jwks_uri from the issuer's metadata (RFC 8414 / OpenID discovery). */
+  jwksUrl?: string;
+}
+
+export const ANONYMOUS = 'http:anonymous';
+
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/** The principal of a request that passed the bearer check (anonymous with --no-auth). */
+export function principalOf(req: Request): string {
+  const p = (req as Request & { auth?: AuthInfo }).auth?.extra?.principal;
+  return typeof p === 'string' ? p : ANONYMOUS;
+}
+
+/** Accepts exactly one static token (constant-time: both sides are hashed to 32 bytes first). */
+function staticVerifier(token: string): OAuthTokenVerifier & { matches(t: string): boolean } {
+  const expected = sha256(token);
+  const principal = `http:${expected.toString('hex').slice(0, 32)}`;
+  return {
+    matches: (t) => timingSafeEqual(sha256(t), expected),
+    async verifyAccessToken(t) {
+      if (!timingSafeEqual(sha256(t), expected)) throw new InvalidTokenError('The bearer token is not valid for this server.');
+      // A static token does not expire; requireBearerAuth wants a number.
+      return { token: t, clientId: 'static-token', scopes: [], expiresAt: Number.MAX_SAFE_INTEGER, extra: { principal } };
+    },
+  };
+}
+
+/** Why jose refused a token, in words a client developer can act on. */
+function tokenError(e: unknown): Error {
+  if (e instanceof joseErrors.JWTExpired) return new InvalidTokenError('The access token has expired.');
+  if (e instanceof joseErrors.JWTClaimValidationFailed) return new InvalidTokenError(`The access token's "${e.claim}" claim is not accepted here (${e.reason === 'check_failed' ? 'wrong value' : e.reason}).`);
+  if (e instanceof joseErrors.JWKSNoMatchingKey) return new InvalidTokenError("The access token is not signed by one of the issuer's keys.");
+  if (e instanceof joseErrors.JWSSignatureVerificationFailed) return new InvalidTokenError('The access token signature does not verify.');
+  if (e instanceof joseErrors.JOSEAlgNotAllowed) return new InvalidTokenError('The access token uses a signing algorithm this server does not accept.');
+  if (e instanceof joseErrors.JWKSTimeout || e instanceof joseErrors.JWKSInvalid || e instanceof TypeError) {
+    return new ServerError("Could not fetch the authorization server's signing keys; try again shortly.");
+  }
+  if (e instanceof joseErrors.JOSEError) return new InvalidTokenError('The access token is not a valid JWT for this server.');
+  return new ServerError('Could not verify the access token.');
+}
+
+/** JWT access tokens from one issuer for one audience, keys from the issuer's JWKS (fetched and cached by jose). */
+export function jwtVerifier(o: { issuer: string; audience: string; keys: JWTVerifyGetKey }): OAuthTokenVerifier {
+  return {
+    async verifyAccessToken(token) {
+      let payload;
+      try {
+        ({ payload } = await jwtVerify(token, o.keys, {
+          issuer: o.issuer,
+          audience: o.audience,
+          requiredClaims: ['exp', 'sub'],
+          clockTolerance: 30,
+          // Asymmetric only: a JWKS publishes public keys.
+          algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'],
+        }));
+      } catch (e) {
+        throw tokenError(e);
+      }
+      const scope = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
+      const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : payload.sub!;
+      return { token, clientId, scopes: scope, expiresAt: payload.exp, extra: { principal: `oauth:${payload.iss}#${payload.sub}` } };
+    },
+  };
+}
+
+export interface AuthSetup {
+  /** Routes that must be reachable without a token (the metadata documents). */
+  metadata?: Router;
+  /** The bearer check for the MCP endpoints; undefined = no auth (--no-auth, loopback only). */
+  bearer?: RequestHandler;
+  /** What the server logs at start. */
+  mode: string;
+  resourceMetadataUrl?: string;
+}
+
+/**
+ * Builds the auth middleware. With OAuth, fetches the issuer's metadata first (to find its JWKS
+ * and to advertise it); fails with a UsageError that says what to fix.
+ * `resource` is this server's /mcp URL as clients see it (advertised in the metadata).
+ */
+export async function setupAuth(o: { token: string | null; oauth?: OAuthOptions; resource: URL; fetchTimeoutMs?: number }): Promise<AuthSetup> {
+  const stat = o.token ? staticVerifier(o.token) : undefined;
+  if (!o.oauth) {
+    if (!stat) return { mode: 'none (--no-auth)' };
+    return { mode: 'bearer (MCP_HTTP_TOKEN)', bearer: requireBearerAuth({ verifier: stat }) };
+  }
+  const { issuer, audience } = o.oauth;
+  let asMetadata: OAuthMetadata | undefined;
+  try {
+    asMetadata = (await discoverAuthorizationServerMetadata(issuer, { fetchFn: (url, init) => fetch(url, { ...init, signal: AbortSignal.timeout(o.fetchTimeoutMs ?? 10_000) }) })) as OAuthMetadata | undefined;
+  } catch (e) {
+    if (!o.oauth.jwksUrl) throw new UsageError(`Could not read the metadata of MCP_AUTH_ISSUER ${issuer} (${e instanceof Error ? e.message : String(e)}). Check the issuer URL, or set MCP_AUTH_JWKS_URL.`);
+  }
+  const jwksUrl = o.oauth.jwksUrl ?? asMetadata?.jwks_uri;
+  if (!jwksUrl) {
+    throw new UsageError(
+      `MCP_AUTH_ISSUER ${issuer} publishes no jwks_uri at /.well-known/oauth-authorization-server or /.well-known/openid-configuration: set MCP_AUTH_JWKS_URL to the URL of its signing keys.`,
+    );
+  }
+  if (asMetadata?.issuer && asMetadata.issuer !== issuer) {
+    throw new UsageError(`The metadata of MCP_AUTH_ISSUER says its issuer is "${asMetadata.issuer}", not "${issuer}": set MCP_AUTH_ISSUER to exactly the issuer's own value (it must equal the tokens' "iss").`);
+  }
+  const jwt = jwtVerifier({ issuer, audience, keys: createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: o.fetchTimeoutMs ?? 10_000 }) });
+  const verifier: OAuthTokenVerifier = stat
+    ? { verifyAccessToken: (t) => (stat.matches(t) ? stat.verifyAccessToken(t) : jwt.verifyAccessToken(t)) }
+    : jwt;
+  const resourceMetadataUrl = getOAuthProtectedResourceMetadataUrl(o.resource);
+  const metadata = Router();
+  const resourceName = 'Chargebee (via Maton)';
+  if (asMetadata) {
+    // /.well-known/oauth-protected-resource/mcp (RFC 9728's path for /mcp) and a copy of the issuer's metadata.
+    metadata.use(mcpAuthMetadataRouter({ oauthMetadata: asMetadata, resourceServerUrl: o.resource, resourceName }));
+  }
+  // The same document mcpAuthMetadataRouter serves.
+  const prm: OAuthProtectedResourceMetadata = { resource: o.resource.href, authorization_servers: [asMetadata?.issuer ?? issuer], resource_name: resourceName };
+  if (!asMetadata) metadata.use(new URL(resourceMetadataUrl).pathname, metadataHandler(prm));
+  // The bare path too, for clients that look there first.
+  metadata.use('/.well-known/oauth-protected-resource', metadataHandler(prm));
+  return {
+    mode: stat ? `OAuth (issuer ${issuer}, audience ${audience}) and MCP_HTTP_TOKEN` : `OAuth (issuer ${issuer}, audience ${audience})`,
+    metadata,
+    bearer: requireBearerAuth({ verifier, resourceMetadataUrl }),
+    resourceMetadataUrl,
+  };
+}
