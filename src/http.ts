@@ -6,7 +6,6 @@ import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, isInitializeRequest, isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
-import express, { type NextFunction, type Request, type Response } from 'express';
 import { checkHttpAuth, isLoopbackHost } from './config.js';
 import { principalOf, setupAuth, type OAuthOptions } from './http/auth.js';
 import { SessionCapError, Sessions, type Session } from './http/sessions.js';
@@ -14,10 +13,10 @@ import type { Runtime } from './runtime.js';
 import { createServer } from './server.js';
 
 /**
- * MCP over HTTP: Streamable HTTP at /mcp (stateful sessions) and the legacy HTTP+SSE transport
- * at /sse + /messages, on an express app. The SDK transports speak the protocol and the SDK's
- * auth helpers check bearer tokens (src/http/auth.ts); this file does the guards around them
- * (Host/Origin, body cap, slow-client timeouts) and routes requests to sessions
+ * MCP over HTTP on plain node:http: Streamable HTTP at /mcp (stateful sessions) and the legacy
+ * HTTP+SSE transport at /sse + /messages. The SDK transports speak the protocol and the SDK's auth
+ * helpers check bearer tokens and serve the OAuth metadata (src/http/auth.ts); this file does the
+ * guards around them (Host/Origin, body cap, slow-client timeouts) and routes requests to sessions
  * (src/http/sessions.ts: cap, eviction, idle expiry, principal binding).
  */
 
@@ -113,6 +112,48 @@ function sendError(res: ServerResponse, e: HttpError): void {
   sendJson(res, e.status, { jsonrpc: '2.0', error: { code: e.code, message: e.message }, id: null }, e.headers);
 }
 
+/** Reads a body up to `max` bytes: the declared Content-Length is checked first, then the bytes as they arrive. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const tooLarge = () => new HttpError(413, `Request body too large: the limit is ${max} bytes.`, -32000, { Connection: 'close' });
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > max) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > max) {
+        done = true;
+        req.pause();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (e) => {
+      if (done) return;
+      done = true;
+      reject(e);
+    });
+  });
+}
+
+async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
+  const buf = await readBody(req, max);
+  try {
+    return JSON.parse(buf.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'Parse error: the body is not valid JSON.', -32700);
+  }
+}
+
 /** The Host/Origin policy: which host[:port] values a request may name. */
 function hostPolicy(boundHost: string, port: number, extra: string[]): (hostname: string, port: string) => boolean {
   const withPort = new Set<string>();
@@ -155,7 +196,6 @@ function parseOrigin(value: string): { hostname: string; port: string } | undefi
   }
 }
 
-type Handler = (req: Request, res: Response) => Promise<unknown>;
 
 /** Starts the HTTP server on host:port (port 0 = any free port). Throws UsageError for --no-auth on a non-loopback host or a bad OAuth set-up. */
 export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<HttpServerHandle> {
@@ -175,7 +215,7 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
     return sessions.track(kind, principal, server, transport);
   };
 
-  const hold = (s: Session, res: Response) => sessions.hold(s, (l) => res.on('close', l));
+  const hold = (s: Session, res: ServerResponse) => sessions.hold(s, (l) => res.on('close', l));
 
   /** Sessions are looked up per principal: to anyone else a session id does not exist. */
   const sessionFor = (id: string | undefined, kind: Session['kind'], principal: string): Session => {
@@ -193,20 +233,20 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
     }
   };
 
-  const handleMcp: Handler = async (req, res) => {
+  const handleMcp = async (req: IncomingMessage, res: ServerResponse): Promise<string | undefined> => {
     const sid = req.headers['mcp-session-id'];
     const sessionId = Array.isArray(sid) ? sid[0] : sid;
     const principal = principalOf(req);
     if (req.method === 'POST') {
-      const body: unknown = req.body;
+      const body = await readJson(req, o.maxBodyBytes);
       if (!sessionId) {
         const isInit = Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body);
         if (!isInit) {
           // A 2026-07-28 client probes with server/discover before falling back to initialize: answer
           // as a 2025 server answers a method it does not know, so the client falls back quietly.
           if (isJSONRPCRequest(body) && body.method === 'server/discover') {
-            res.status(200).json({ jsonrpc: '2.0', id: body.id, error: { code: ErrorCode.MethodNotFound, message: 'Method not found: server/discover. This server speaks MCP 2025-11-25 and earlier: start a session with initialize.' } });
-            return;
+            sendJson(res, 200, { jsonrpc: '2.0', id: body.id, error: { code: ErrorCode.MethodNotFound, message: 'Method not found: server/discover. This server speaks MCP 2025-11-25 and earlier: start a session with initialize.' } });
+            return undefined;
           }
           throw new HttpError(400, 'Bad Request: no Mcp-Session-Id header; the first request of a session must be initialize.');
         }
@@ -230,16 +270,15 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
           hold(s, res);
           await transport.handleRequest(req, res, body);
           if (!s.id) await sessions.close(s, 'initialize failed');
-          res.locals.session = s.id;
+          return s.id;
         } finally {
           release();
         }
-        return;
       }
       const s = sessionFor(sessionId, 'streamable', principal);
       hold(s, res);
       await (s.transport as StreamableHTTPServerTransport).handleRequest(req, res, body);
-      return;
+      return s.id;
     }
     if (req.method === 'GET' || req.method === 'DELETE') {
       if (!sessionId) {
@@ -251,12 +290,12 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
       if (req.method === 'GET') req.socket.setTimeout(0);
       hold(s, res);
       await (s.transport as StreamableHTTPServerTransport).handleRequest(req, res);
-      return;
+      return s.id;
     }
     throw new HttpError(405, 'Method not allowed: /mcp takes GET, POST and DELETE.', -32000, { Allow: 'GET, POST, DELETE' });
   };
 
-  const handleSse: Handler = async (req, res) => {
+  const handleSse = async (req: IncomingMessage, res: ServerResponse): Promise<string> => {
     if (req.method !== 'GET') throw new HttpError(405, 'Method not allowed: /sse takes GET.', -32000, { Allow: 'GET' });
     const release = reserve();
     try {
@@ -265,7 +304,6 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
       req.socket.setNoDelay(true);
       const s = await openSession('sse', transport, principalOf(req));
       sessions.add(s, transport.sessionId);
-      res.locals.session = s.id;
       hold(s, res);
       const keepAlive = setInterval(() => {
         if (!res.writableEnded) res.write(': keepalive\n\n');
@@ -275,16 +313,19 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
         clearInterval(keepAlive);
         void sessions.close(s, 'client disconnected');
       });
+      return transport.sessionId;
     } finally {
       release();
     }
   };
 
-  const handleMessages: Handler = async (req, res) => {
+  const handleMessages = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> => {
     if (req.method !== 'POST') throw new HttpError(405, 'Method not allowed: /messages takes POST.', -32000, { Allow: 'POST' });
-    const s = sessionFor(typeof req.query.sessionId === 'string' ? req.query.sessionId : undefined, 'sse', principalOf(req));
+    const s = sessionFor(url.searchParams.get('sessionId') ?? undefined, 'sse', principalOf(req));
+    const body = await readJson(req, o.maxBodyBytes);
     hold(s, res);
-    await (s.transport as SSEServerTransport).handlePostMessage(req, res, req.body);
+    await (s.transport as SSEServerTransport).handlePostMessage(req, res, body);
+    return s.id!;
   };
 
   const checkHost = (req: IncomingMessage) => {
@@ -301,14 +342,9 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
     }
   };
 
-  const guard = (check: (req: IncomingMessage) => void) => (req: Request, _res: Response, next: NextFunction) => {
-    check(req);
-    next();
-  };
-
   // Listen first (the OAuth metadata names this server's URL, which needs the port); requests
   // that arrive before the app is ready are told to retry.
-  let app: express.Express | undefined;
+  let onRequest: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
   const httpServer = http.createServer(
     {
       headersTimeout: Math.min(o.headersTimeoutMs, o.requestTimeoutMs),
@@ -318,7 +354,7 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
       connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(Math.min(o.headersTimeoutMs, o.requestTimeoutMs) / 4))),
     },
     (req, res) => {
-      if (app) app(req, res);
+      if (onRequest) void onRequest(req, res);
       else sendError(res, new HttpError(503, 'Server is starting.', -32000, { 'Retry-After': '1' }));
     },
   );
@@ -348,47 +384,51 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
     throw e;
   }
 
-  const a = express();
-  a.disable('x-powered-by');
-  a.set('etag', false);
-  a.use((req, res, next) => {
+  const { metadata, bearer } = auth;
+  onRequest = async (req, res) => {
     const started = Date.now();
-    res.on('close', () => {
-      log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - started, session: res.locals.session ?? req.headers['mcp-session-id'] ?? req.query.sessionId }, 'http request');
-    });
-    next();
-  });
-  a.use(guard(checkHost));
-  // Public: the protected resource metadata (CORS open, as browser-based clients read it).
-  if (auth.metadata) a.use(auth.metadata);
-  a.use(guard(checkOrigin));
-  a.use((_req, _res, next) => {
-    if (closing) throw new HttpError(503, 'Server is shutting down.', -32000, { Connection: 'close' });
-    next();
-  });
-  if (auth.bearer) a.use(auth.bearer);
-  // Any content type is read as JSON (the transports check Content-Type themselves).
-  const json = express.json({ limit: o.maxBodyBytes, type: () => true });
-  a.all('/mcp', (req, res, next) => (req.method === 'POST' ? json(req, res, next) : next()), handleMcp);
-  a.all('/sse', handleSse);
-  a.all('/messages', (req, res, next) => (req.method === 'POST' ? json(req, res, next) : next()), handleMessages);
-  a.use((req) => {
-    throw new HttpError(404, `Not found: ${req.path}. Endpoints: /mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE).`);
-  });
-  a.use((e: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const type = (e as { type?: string }).type;
-    if (type === 'entity.too.large') {
-      sendError(res, new HttpError(413, `Request body too large: the limit is ${o.maxBodyBytes} bytes.`, -32000, { Connection: 'close' }));
-      res.on('finish', () => req.socket.destroySoon?.());
-    } else if (type === 'entity.parse.failed') sendError(res, new HttpError(400, 'Parse error: the body is not valid JSON.', -32700));
-    else if (type === 'request.aborted') res.destroy();
-    else if (e instanceof HttpError) sendError(res, e);
-    else {
-      log.error({ err: e instanceof Error ? e.message : String(e), path: req.path }, 'http handler failed');
-      sendError(res, new HttpError(500, 'Internal server error.', -32603));
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      url = new URL('http://localhost/');
     }
-  });
-  app = a;
+    let session: string | undefined;
+    res.on('close', () => {
+      log.info({ method: req.method, path: url.pathname, status: res.statusCode, ms: Date.now() - started, session }, 'http request');
+    });
+    try {
+      checkHost(req);
+      // Public: the OAuth protected resource metadata (CORS open: browser-based clients read it).
+      if (metadata && url.pathname.startsWith('/.well-known/')) return metadata(req, res);
+      checkOrigin(req);
+      if (closing) throw new HttpError(503, 'Server is shutting down.', -32000, { Connection: 'close' });
+      if (bearer && !(await bearer(req, res))) return;
+      switch (url.pathname) {
+        case '/mcp':
+          session = (req.headers['mcp-session-id'] as string | undefined) ?? undefined;
+          session = await handleMcp(req, res);
+          break;
+        case '/sse':
+          session = await handleSse(req, res);
+          break;
+        case '/messages':
+          session = url.searchParams.get('sessionId') ?? undefined;
+          session = await handleMessages(req, res, url);
+          break;
+        default:
+          throw new HttpError(404, `Not found: ${url.pathname}. Endpoints: /mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE).`);
+      }
+    } catch (e) {
+      if (e instanceof HttpError) {
+        sendError(res, e);
+        if (e.status === 413) res.on('finish', () => req.socket.destroySoon?.());
+      } else {
+        log.error({ err: e instanceof Error ? e.message : String(e), path: url.pathname }, 'http handler failed');
+        sendError(res, new HttpError(500, 'Internal server error.', -32603));
+      }
+    }
+  };
 
   let closed: Promise<void> | undefined;
   return {

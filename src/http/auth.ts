@@ -1,13 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { discoverAuthorizationServerMetadata } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-import { metadataHandler } from '@modelcontextprotocol/sdk/server/auth/handlers/metadata.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
-import { getOAuthProtectedResourceMetadataUrl, mcpAuthMetadataRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { OAuthMetadata, OAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { Router, type Request, type RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { UsageError } from '../config.js';
 
@@ -16,8 +14,11 @@ import { UsageError } from '../config.js';
  *  - the static MCP_HTTP_TOKEN: every holder is one principal (`http:<hash of the token>`);
  *  - OAuth 2.1 resource server (MCP_AUTH_ISSUER + MCP_AUTH_AUDIENCE): JWT access tokens signed
  *    by the issuer's keys (its JWKS), audience and expiry checked; principal = `iss` + `sub`.
- * The HTTP side uses the MCP SDK's express helpers: requireBearerAuth (401 + WWW-Authenticate with
- * resource_metadata) and mcpAuthMetadataRouter (RFC 9728 protected resource metadata).
+ * The HTTP side uses the MCP SDK's helpers: requireBearerAuth (401 + WWW-Authenticate with
+ * resource_metadata) and mcpAuthMetadataRouter (RFC 9728 protected resource metadata). Both are
+ * express middleware; only the metadata documents are served by an express app, though: express
+ * re-prototypes every request and response, which cost a quarter of the CPU of each MCP call
+ * (measured: see bearer() below), so the MCP endpoints run requireBearerAuth on plain node:http.
  */
 
 export interface OAuthOptions {
@@ -32,9 +33,39 @@ export const ANONYMOUS = 'http:anonymous';
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 /** The principal of a request that passed the bearer check (anonymous with --no-auth). */
-export function principalOf(req: Request): string {
-  const p = (req as Request & { auth?: AuthInfo }).auth?.extra?.principal;
+export function principalOf(req: IncomingMessage): string {
+  const p = (req as IncomingMessage & { auth?: AuthInfo }).auth?.extra?.principal;
   return typeof p === 'string' ? p : ANONYMOUS;
+}
+
+/**
+ * Runs the SDK's requireBearerAuth on a plain node:http request. It touches the response only to
+ * refuse (res.set / res.status / res.json), so those three are provided over the node response.
+ * Resolves true when the request may go on (req.auth is set), false when a refusal was sent.
+ */
+function onNodeHttp(middleware: RequestHandler): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  return (req, res) =>
+    new Promise((resolve, reject) => {
+      const refusal = {
+        set(name: string, value: string) {
+          res.setHeader(name, value);
+          return refusal;
+        },
+        status(code: number) {
+          res.statusCode = code;
+          return refusal;
+        },
+        json(body: unknown) {
+          const text = JSON.stringify(body);
+          res.setHeader('Content-Type', 'application/json');
+          res.setHeader('Content-Length', Buffer.byteLength(text));
+          res.end(text);
+          resolve(false);
+          return refusal;
+        },
+      };
+      Promise.resolve(middleware(req as never, refusal as never, (err?: unknown) => (err ? reject(err) : resolve(true)))).catch(reject);
+    });
 }
 
 /** Accepts exactly one static token (constant-time: both sides are hashed to 32 bytes first). */
@@ -90,10 +121,10 @@ export function jwtVerifier(o: { issuer: string; audience: string; keys: JWTVeri
 }
 
 export interface AuthSetup {
-  /** Routes that must be reachable without a token (the metadata documents). */
-  metadata?: Router;
-  /** The bearer check for the MCP endpoints; undefined = no auth (--no-auth, loopback only). */
-  bearer?: RequestHandler;
+  /** Serves the metadata documents (/.well-known/...), reachable without a token. */
+  metadata?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The bearer check for the MCP endpoints (false: a 401/403 was sent); undefined = no auth (--no-auth, loopback only). */
+  bearer?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   /** What the server logs at start. */
   mode: string;
   resourceMetadataUrl?: string;
@@ -108,9 +139,16 @@ export async function setupAuth(o: { token: string | null; oauth?: OAuthOptions;
   const stat = o.token ? staticVerifier(o.token) : undefined;
   if (!o.oauth) {
     if (!stat) return { mode: 'none (--no-auth)' };
-    return { mode: 'bearer (MCP_HTTP_TOKEN)', bearer: requireBearerAuth({ verifier: stat }) };
+    return { mode: 'bearer (MCP_HTTP_TOKEN)', bearer: onNodeHttp(requireBearerAuth({ verifier: stat })) };
   }
   const { issuer, audience } = o.oauth;
+  // Loaded only in OAuth mode: express (for the metadata documents) and the SDK's discovery client.
+  const [{ discoverAuthorizationServerMetadata }, { metadataHandler }, { getOAuthProtectedResourceMetadataUrl, mcpAuthMetadataRouter }, { default: express }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/auth.js'),
+    import('@modelcontextprotocol/sdk/server/auth/handlers/metadata.js'),
+    import('@modelcontextprotocol/sdk/server/auth/router.js'),
+    import('express'),
+  ]);
   let asMetadata: OAuthMetadata | undefined;
   try {
     asMetadata = (await discoverAuthorizationServerMetadata(issuer, { fetchFn: (url, init) => fetch(url, { ...init, signal: AbortSignal.timeout(o.fetchTimeoutMs ?? 10_000) }) })) as OAuthMetadata | undefined;
@@ -131,7 +169,8 @@ export async function setupAuth(o: { token: string | null; oauth?: OAuthOptions;
     ? { verifyAccessToken: (t) => (stat.matches(t) ? stat.verifyAccessToken(t) : jwt.verifyAccessToken(t)) }
     : jwt;
   const resourceMetadataUrl = getOAuthProtectedResourceMetadataUrl(o.resource);
-  const metadata = Router();
+  const metadata = express();
+  metadata.disable('x-powered-by');
   const resourceName = 'Chargebee (via Maton)';
   if (asMetadata) {
     // /.well-known/oauth-protected-resource/mcp (RFC 9728's path for /mcp) and a copy of the issuer's metadata.
@@ -142,10 +181,13 @@ export async function setupAuth(o: { token: string | null; oauth?: OAuthOptions;
   if (!asMetadata) metadata.use(new URL(resourceMetadataUrl).pathname, metadataHandler(prm));
   // The bare path too, for clients that look there first.
   metadata.use('/.well-known/oauth-protected-resource', metadataHandler(prm));
+  metadata.use((req, res) => {
+    res.status(404).json({ error: 'not_found', error_description: `No metadata at ${req.path}. The protected resource metadata is at ${new URL(resourceMetadataUrl).pathname}.` });
+  });
   return {
     mode: stat ? `OAuth (issuer ${issuer}, audience ${audience}) and MCP_HTTP_TOKEN` : `OAuth (issuer ${issuer}, audience ${audience})`,
     metadata,
-    bearer: requireBearerAuth({ verifier, resourceMetadataUrl }),
+    bearer: onNodeHttp(requireBearerAuth({ verifier, resourceMetadataUrl })),
     resourceMetadataUrl,
   };
 }
