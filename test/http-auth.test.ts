@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { loadConfig, UsageError } from '../src/config.js';
-import { startHttpServer, type HttpServerHandle } from '../src/http.js';
+import { serveHttp, startHttpServer, type HttpServerHandle } from '../src/http.js';
 import { silentLogger } from '../src/log.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 
@@ -202,6 +202,21 @@ describe('OAuth resource server', () => {
 });
 
 describe('OAuth configuration', () => {
+  it('chargebee-mcp --transport http with MCP_AUTH_ISSUER/AUDIENCE: no token is generated, JWTs are accepted', async () => {
+    const config = loadConfig({ sandbox: true, transport: 'http', port: 0 }, { MCP_AUTH_ISSUER: issuer, MCP_AUTH_AUDIENCE: audience, MCP_HTTP_MAX_SESSIONS: '7' });
+    const s = await serveHttp({ ...rt, config }, { signals: false });
+    try {
+      expect(s.token).toBeNull();
+      expect(config.httpToken).toBeUndefined();
+      expect(s.authMode).toMatch(/^OAuth \(issuer /);
+      const r = await fetch(`${s.url}/mcp`, { method: 'POST', headers: { ...jsonHeaders, ...bearer(await jwt({ sub: 'dave' })) }, body: JSON.stringify(INIT) });
+      expect(r.status).toBe(200);
+      expect((await fetch(`${s.url}/mcp`, { method: 'POST', headers: jsonHeaders, body: JSON.stringify(INIT) })).status).toBe(401);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('refuses incomplete or unsafe settings with a message that says what to fix', () => {
     const load = (env: Record<string, string>) => () => loadConfig({ sandbox: true, transport: 'http' }, env);
     expect(load({ MCP_AUTH_ISSUER: 'https://id.example.test' })).toThrow(/MCP_AUTH_AUDIENCE/);
