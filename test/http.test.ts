@@ -166,6 +166,7 @@ describe('guards', () => {
         const r = await raw(a, method, path, { ...jsonHeaders, ...headers }, method === 'POST' ? JSON.stringify(INIT) : undefined);
         expect(r.status, `${method} ${path}`).toBe(401);
         expect(r.headers['www-authenticate']).toMatch(/^Bearer\b/);
+        expect(JSON.parse(r.body).error_description).toMatch(/Authorization header|MCP_HTTP_TOKEN/);
       }
     }
     // The other server's token is not this server's.

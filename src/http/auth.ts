@@ -75,7 +75,7 @@ function staticVerifier(token: string): OAuthTokenVerifier & { matches(t: string
   return {
     matches: (t) => timingSafeEqual(sha256(t), expected),
     async verifyAccessToken(t) {
-      if (!timingSafeEqual(sha256(t), expected)) throw new InvalidTokenError('The bearer token is not valid for this server.');
+      if (!timingSafeEqual(sha256(t), expected)) throw new InvalidTokenError("The bearer token is not this server's MCP_HTTP_TOKEN.");
       // A static token does not expire; requireBearerAuth wants a number.
       return { token: t, clientId: 'static-token', scopes: [], expiresAt: Number.MAX_SAFE_INTEGER, extra: { principal } };
     },

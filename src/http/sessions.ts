@@ -132,7 +132,7 @@ export class Sessions {
   add(s: Session, id: string): void {
     s.id = id;
     this.byId.set(id, s);
-    this.log.info({ session: id, kind: s.kind }, 'session opened');
+    this.log.info({ session: id, kind: s.kind, principal: s.principal }, 'session opened');
   }
 
   /** Marks a session busy for the life of one HTTP request (its response closing ends it). */
