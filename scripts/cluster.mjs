@@ -258,7 +258,7 @@ async function phase(label, url, { readers = READERS, writers = 0, seconds = SEC
     errors: stats.errors.length,
     toolErrors: stats.toolErrors.length,
     gatewayRequests: gw.length,
-    gatewayPerS: gw.length / ((t1 - t0) / 1000),
+    gatewayPerS: gw.length / ((t1 + 100 - t0) / 1000),
     busiest: busiestSecond(gw.map((r) => r.at)),
     writes: stats.writes,
     writeP99: pct(stats.writeLatencies, 99),
