@@ -12,17 +12,22 @@ const wrap = (s, indent = '   ') => s.replace(/(.{1,96})(\s+|$)/g, `${indent}$1\
 
 const transport = new StdioClientTransport({
   command: process.execPath,
-  args: [cli, '--sandbox', '--connection', 'sandbox-acme'],
+  args: [cli, '--sandbox'],
   env: { ...process.env, LOG_LEVEL: 'warn' },
   stderr: 'ignore',
 });
 const client = new Client({ name: 'demo-agent', version: '1.0.0' });
 await client.connect(transport);
 
-async function call(name, args) {
+/** Prints the call, makes it, returns the raw result. */
+async function attempt(name, args) {
   const shown = args.confirm_token ? { ...args, confirm_token: `${args.confirm_token.slice(0, 16)}…` } : args;
   out(`\n▶ agent calls ${name} ${JSON.stringify(shown)}`);
-  const res = await client.callTool({ name, arguments: args });
+  return client.callTool({ name, arguments: args });
+}
+
+async function call(name, args) {
+  const res = await attempt(name, args);
   if (res.isError) throw new Error(`${name} failed: ${res.content[0]?.text}`);
   return res.structuredContent;
 }
@@ -66,7 +71,7 @@ const replay = await call('cancel_subscription_for_items', { ...args, confirm_to
 out(`   replay: ${replay.replay} — ${replay.note}`);
 
 rule('7. A token does not stretch to other arguments');
-const other = await client.callTool({ name: 'cancel_subscription_for_items', arguments: { subscription_id: 'sub_acme_02', cancel_option: 'immediately', confirm_token: preview.confirm_token } });
+const other = await attempt('cancel_subscription_for_items', { subscription_id: 'sub_acme_02', cancel_option: 'immediately', confirm_token: preview.confirm_token });
 out(`   refused: ${other.isError === true}`);
 out(wrap(other.content[0].text.split('\n')[0]));
 

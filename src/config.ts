@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
 export const DEFAULT_BASE_URL = 'https://api.maton.ai';
+/** The sandbox connection `--sandbox` pins unless --connection (or MATON_CONNECTION_ID) names another. */
+export const SANDBOX_DEFAULT_CONNECTION = 'sandbox-acme';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export interface Config {
   transport: 'stdio' | 'http';
@@ -65,7 +68,7 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
     sandbox,
     readOnly: flags.readOnly ?? false,
     tools: flags.tools,
-    connectionId: flags.connectionId ?? (env.MATON_CONNECTION_ID || undefined),
+    connectionId: flags.connectionId ?? (env.MATON_CONNECTION_ID || undefined) ?? (sandbox ? SANDBOX_DEFAULT_CONNECTION : undefined),
     noAuth: flags.noAuth ?? false,
     apiKey: env.MATON_API_KEY || undefined,
     baseUrl: (env.MATON_BASE_URL || DEFAULT_BASE_URL).replace(/\/+$/, ''),
@@ -88,6 +91,10 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
         'To try the server without a key, run it against the built-in sandbox: chargebee-mcp --sandbox',
       ].join('\n'),
     );
+  }
+  if (!LOG_LEVELS.includes(cfg.logLevel.toLowerCase())) throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${cfg.logLevel}")`);
+  if (!/^https?:\/\/[^/]/i.test(cfg.baseUrl) || !URL.canParse(cfg.baseUrl)) {
+    throw new UsageError(`MATON_BASE_URL must be an http(s) URL such as ${DEFAULT_BASE_URL} (got "${env.MATON_BASE_URL}")`);
   }
   // Refuse a bad HTTP set-up before anything starts.
   if (cfg.transport === 'http') checkHttpAuth(cfg.host, cfg.noAuth ? null : cfg.httpToken);

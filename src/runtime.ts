@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from './config.js';
 import { ConfirmTokens } from './confirm.js';
 import { ConnectionResolver } from './connections.js';
-import { catalogueOf, Engine, type Catalogue } from './engine.js';
+import { catalogueOf, checkToolSelection, Engine, type Catalogue } from './engine.js';
 import { Gateway } from './gateway.js';
 import type { Logger } from './log.js';
 import type { Sandbox, SandboxOptions } from './sandbox/index.js';
@@ -22,6 +22,10 @@ export interface Runtime {
 
 /** `sandboxOptions` tunes the embedded sandbox (tests: no rate limit, fast exports). */
 export async function createRuntime(config: Config, logger: Logger, sandboxOptions: SandboxOptions = {}): Promise<Runtime> {
+  const load = () => import('../tools/index.js').then((m) => m.toolsets);
+  const catalogue: Catalogue = prebuilt ? { ...prebuilt, load } : catalogueOf(await load());
+  // A bad --tools fails here, before the sandbox starts or anything is logged.
+  checkToolSelection(catalogue.index, config.tools);
   let sandbox: Sandbox | undefined;
   let baseUrl = config.baseUrl;
   let apiKey = config.apiKey ?? '';
@@ -33,8 +37,6 @@ export async function createRuntime(config: Config, logger: Logger, sandboxOptio
     logger.info({ url: sandbox.url }, 'sandbox gateway started: no real billing data is touched');
   }
   const gateway = new Gateway({ baseUrl, apiKey, timeoutMs: config.timeoutMs, budgetMs: config.retryBudgetMs, rateLimit: config.rateLimit, logger });
-  const load = () => import('../tools/index.js').then((m) => m.toolsets);
-  const catalogue: Catalogue = prebuilt ? { ...prebuilt, load } : catalogueOf(await load());
   const engine = new Engine(catalogue, {
     gateway,
     tokens: new ConfirmTokens(config.confirmSecret, config.confirmTtlS),

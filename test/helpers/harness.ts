@@ -25,8 +25,10 @@ export interface Harness {
  * The whole server, in-process, against the embedded sandbox over real HTTP on
  * loopback, driven by the official SDK Client.
  */
-export async function startHarness(opts: { config?: Partial<Config>; env?: Record<string, string>; sandbox?: SandboxOptions; caller?: string } = {}): Promise<Harness> {
+export async function startHarness(opts: { config?: Partial<Config>; env?: Record<string, string>; sandbox?: SandboxOptions; caller?: string; unpinned?: boolean } = {}): Promise<Harness> {
   const config = loadConfig({ sandbox: true, ...opts.config }, { CHARGEBEE_MCP_RATE_LIMIT: '0', ...opts.env });
+  // --sandbox pins sandbox-acme; `unpinned` tests the engine with no connection pinned.
+  if (opts.unpinned) config.connectionId = undefined;
   const rt = await createRuntime(config, silentLogger(), { rateLimit: 0, exportCompleteMs: 300, ...opts.sandbox });
   const sb = rt.sandbox!;
   const clients: Client[] = [];
