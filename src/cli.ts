@@ -61,12 +61,12 @@ function listenFailure(e: unknown, host: string, p: number): UsageError | undefi
 }
 
 /**
- * Fails with one line, before anything starts or logs, if host:port cannot be listened on.
+ * Fails with one line, before anything starts or logs, if host:port cannot be listened on
+ * (port 0 still checks the host).
  * (The real listen comes after the sandbox and the catalogue; a port taken in between still
  * ends in one line, from the catch at the bottom.)
  */
 async function checkListen(host: string, p: number): Promise<void> {
-  if (p === 0) return;
   const { createServer } = await import('node:net');
   await new Promise<void>((resolve, reject) => {
     const probe = createServer();
