@@ -46,6 +46,12 @@ export interface Preview {
 export interface TargetReader {
   /** GET a Chargebee route template, e.g. get('/customers/{customer_id}', args). */
   get(pathTemplate: string, params?: Args, query?: Args): Promise<any>;
+  /**
+   * POST to a Chargebee estimate route (e.g. '/subscriptions/{subscription_id}/cancel_subscription_for_items_estimate'):
+   * `body` is form-encoded as Chargebee's SDK does; no idempotency key (an estimate changes nothing).
+   * Throws GatewayError when the gateway or Chargebee refuses it.
+   */
+  estimate(pathTemplate: string, params: Args, body: Args): Promise<any>;
   /** GET a Maton route template. */
   maton(pathTemplate: string, params?: Args, query?: Args): Promise<any>;
   connection: string | null;

@@ -24,12 +24,20 @@ Options:
                            item_prices, invoices, hosted_pages, portal_sessions, exports, connections)
   --connection ID          pin the Maton connection (same as MATON_CONNECTION_ID)
   --no-auth                HTTP without the bearer token (loopback hosts only)
+  --approval auto|human|token
+                           how writes are approved (default auto: ask the person through the
+                           client when it can; human: only clients that can ask; token: the
+                           confirm token alone, for hosts with their own approval step)
+  --audit-log PATH         append one JSON line per write decision to PATH (mode 0600)
+  --redis URL              share used tokens, target locks and the rate limit with other
+                           instances through Redis (e.g. redis://127.0.0.1:6379/0)
   --help, --version
 
 Environment:
   MATON_API_KEY, MATON_CONNECTION_ID, MATON_BASE_URL, MCP_HTTP_TOKEN,
   CHARGEBEE_MCP_CONFIRM_SECRET, CHARGEBEE_MCP_CONFIRM_TTL_S, CHARGEBEE_MCP_TIMEOUT_MS,
-  CHARGEBEE_MCP_RETRY_BUDGET_MS, CHARGEBEE_MCP_RATE_LIMIT, MCP_HTTP_ALLOWED_HOSTS, LOG_LEVEL  (see README)
+  CHARGEBEE_MCP_RETRY_BUDGET_MS, CHARGEBEE_MCP_RATE_LIMIT, CHARGEBEE_MCP_APPROVAL,
+  CHARGEBEE_MCP_AUDIT_LOG, REDIS_URL, MCP_HTTP_ALLOWED_HOSTS, LOG_LEVEL  (see README)
 `;
 
 /**
@@ -133,6 +141,9 @@ async function main(): Promise<void> {
     tools: { type: 'string' },
     connection: { type: 'string' },
     'no-auth': { type: 'boolean' },
+    approval: { type: 'string' },
+    'audit-log': { type: 'string' },
+    redis: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' },
   });
@@ -150,6 +161,9 @@ async function main(): Promise<void> {
     tools: toolList(values.tools),
     connectionId: values.connection,
     noAuth: values['no-auth'],
+    approval: values.approval as Config['approval'] | undefined,
+    auditLog: values['audit-log'],
+    redisUrl: values.redis,
   };
   const config = loadConfig(flags);
   if (transport === 'http') {

@@ -28,7 +28,18 @@ export interface Config {
   logLevel: string;
   /** Poll interval for wait_for_export: 10 s against the real gateway, 1 s against the sandbox. */
   exportPollMs: number;
+  /** How writes are approved: see SPEC "Human approval". */
+  approval: Approval;
+  /** Append-only JSON-lines audit log of write decisions, or undefined. */
+  auditLog?: string;
+  /** Shared state (used tokens, target locks, rate limit) for several instances; undefined = in process. */
+  redisUrl?: string;
 }
+
+export const APPROVALS = ['auto', 'human', 'token'] as const;
+export type Approval = (typeof APPROVALS)[number];
+/** The longest confirm-token lifetime accepted: a used token's record is kept as long as the token lives. */
+export const MAX_CONFIRM_TTL_S = 3600;
 
 export class UsageError extends Error {
   constructor(message: string, readonly exitCode = 2) {
@@ -36,11 +47,13 @@ export class UsageError extends Error {
   }
 }
 
-function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer >= ${min} (got "${raw}").`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${name} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`} (got "${raw}").`);
+  }
   return n;
 }
 
@@ -55,6 +68,12 @@ export function checkHttpAuth(host: string, token: string | null | undefined): v
     throw new UsageError(`--no-auth is only allowed on a loopback host (127.0.0.1, ::1, localhost), not ${host}. Set MCP_HTTP_TOKEN and drop --no-auth to serve other hosts.`);
   }
   if (token && token.length < 16) throw new UsageError('MCP_HTTP_TOKEN must be at least 16 characters.');
+}
+
+function approvalOf(v: string | undefined): Approval {
+  if (v === undefined) return 'auto';
+  if ((APPROVALS as readonly string[]).includes(v)) return v as Approval;
+  throw new UsageError(`--approval (CHARGEBEE_MCP_APPROVAL) must be auto, human or token (got "${v}").`);
 }
 
 /** Everything the server needs from flags and environment; throws UsageError with what to fix. */
@@ -74,12 +93,15 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
     baseUrl: (env.MATON_BASE_URL || DEFAULT_BASE_URL).replace(/\/+$/, ''),
     httpToken: env.MCP_HTTP_TOKEN || undefined,
     confirmSecret: secret ? Buffer.from(secret, 'utf8') : randomBytes(32),
-    confirmTtlS: intEnv(env, 'CHARGEBEE_MCP_CONFIRM_TTL_S', 300, 1),
+    confirmTtlS: intEnv(env, 'CHARGEBEE_MCP_CONFIRM_TTL_S', 300, 1, MAX_CONFIRM_TTL_S),
     timeoutMs: intEnv(env, 'CHARGEBEE_MCP_TIMEOUT_MS', 30_000, 1),
     retryBudgetMs: env.CHARGEBEE_MCP_RETRY_BUDGET_MS ? intEnv(env, 'CHARGEBEE_MCP_RETRY_BUDGET_MS', 0, 1) : undefined,
     rateLimit: intEnv(env, 'CHARGEBEE_MCP_RATE_LIMIT', 10, 0),
     logLevel: env.LOG_LEVEL || 'info',
     exportPollMs: sandbox ? 1_000 : 10_000,
+    approval: approvalOf(flags.approval ?? (env.CHARGEBEE_MCP_APPROVAL || undefined)),
+    auditLog: flags.auditLog ?? (env.CHARGEBEE_MCP_AUDIT_LOG || undefined),
+    redisUrl: flags.redisUrl ?? (env.REDIS_URL || undefined),
   };
   if (!sandbox && !cfg.apiKey) {
     throw new UsageError(

@@ -23,6 +23,16 @@ interface Claims {
   r: string | null;
   e: number;
   n: string;
+  /** The issuing process (see ConfirmTokens.instance). */
+  i: string;
+}
+
+export interface VerifiedToken {
+  nonce: string;
+  /** Digest of the target's resource_version at preview time, or null. */
+  version: string | null;
+  /** Expiry, ms since epoch. */
+  expires: number;
 }
 
 const PREFIX = 'cbt1';
@@ -31,7 +41,7 @@ function b64(buf: Buffer): string {
   return buf.toString('base64url');
 }
 
-function digest(s: string): string {
+export function digest(s: string): string {
   return b64(createHash('sha256').update(s).digest()).slice(0, 22);
 }
 
@@ -50,10 +60,15 @@ export function canonical(value: unknown): string {
  * is refused; the single-use guarantee lives with the caller (see Engine).
  */
 export class ConfirmTokens {
+  /** This process: without a shared ledger, only tokens it issued are accepted (a restart is another process). */
+  readonly instance = b64(randomBytes(9));
+
   constructor(
     private readonly secret: Buffer,
     private readonly ttlS: number,
     private readonly now: () => number = Date.now,
+    /** true when a shared ledger lets instances with the same secret confirm each other's tokens. */
+    private readonly acceptOtherInstances = false,
   ) {}
 
   issue(b: Binding): { token: string; expiresAt: string; nonce: string } {
@@ -65,6 +80,7 @@ export class ConfirmTokens {
       r: b.version === null ? null : digest(b.version),
       e: this.now() + this.ttlS * 1000,
       n: b64(randomBytes(12)),
+      i: this.instance,
     };
     const payload = b64(Buffer.from(JSON.stringify(claims)));
     return { token: `${PREFIX}.${payload}.${this.sign(payload)}`, expiresAt: new Date(claims.e).toISOString(), nonce: claims.n };
@@ -74,7 +90,7 @@ export class ConfirmTokens {
    * Checks signature, expiry and every binding except the target version (which
    * needs a fresh fetch: see checkVersion). Returns the token's nonce.
    */
-  verify(token: string, b: Omit<Binding, 'version'>): { nonce: string; version: string | null } {
+  verify(token: string, b: Omit<Binding, 'version'>): VerifiedToken {
     const again = 'Call the tool again without confirm_token to preview and get a new token.';
     const parts = token.split('.');
     if (parts.length !== 3 || parts[0] !== PREFIX) throw new ToolError(`confirm_token is malformed: it is not a token this server issued. ${again}`, { reason: 'malformed' });
@@ -90,6 +106,12 @@ export class ConfirmTokens {
     } catch {
       throw new ToolError(`confirm_token is malformed. ${again}`, { reason: 'malformed' });
     }
+    if (c.i !== this.instance && !this.acceptOtherInstances) {
+      throw new ToolError(
+        `confirm_token was issued by another server process (or before this server restarted), and no shared ledger (--redis) tells this process whether it was already used. Nothing was sent. ${again}`,
+        { reason: 'foreign_instance' },
+      );
+    }
     if (this.now() > c.e) throw new ToolError(`confirm_token expired at ${new Date(c.e).toISOString()} (tokens last ${this.ttlS} s). ${again}`, { reason: 'expired' });
     if (c.t !== b.tool) throw new ToolError(`confirm_token was issued for ${c.t}, not ${b.tool}. ${again}`, { reason: 'wrong_tool' });
     if (c.p !== digest(`caller:${b.caller}`)) throw new ToolError(`confirm_token was issued to another client session. ${again}`, { reason: 'wrong_caller' });
@@ -99,15 +121,23 @@ export class ConfirmTokens {
     if (c.a !== digest(b.args)) {
       throw new ToolError(`The arguments differ from the ones previewed: a token confirms exactly the previewed call. Repeat the previewed arguments, or ${again.toLowerCase()}`, { reason: 'args_changed' });
     }
-    return { nonce: c.n, version: c.r };
+    return { nonce: c.n, version: c.r, expires: c.e };
+  }
+
+  /** A short, non-secret name for a token (audit lines): it cannot be turned back into the token. */
+  tokenId(nonce: string): string {
+    return b64(createHmac('sha256', this.secret).update(`id:${nonce}`).digest()).slice(0, 12);
   }
 
   /** Refuses when the target changed since the preview. */
   checkVersion(tokenVersion: string | null, current: string | null, what: string): void {
-    const now = current === null ? null : digest(current);
-    if (tokenVersion !== now) {
+    if (!this.sameVersion(tokenVersion, current)) {
       throw new ToolError(`${what} changed since the preview (its resource_version is different), so the previewed effect may no longer be right. Nothing was sent. Preview again (call without confirm_token) and confirm the new preview.`, { reason: 'target_changed' });
     }
+  }
+
+  sameVersion(tokenVersion: string | null, current: string | null): boolean {
+    return tokenVersion === (current === null ? null : digest(current));
   }
 
   /** The write's chargebee-idempotency-key: the same for every attempt made with this token. */

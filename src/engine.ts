@@ -1,16 +1,21 @@
 import * as z from 'zod';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { Args, ToolDef, ToolIndexEntry, Toolset, TargetReader } from './catalog.js';
-import { canonical, type ConfirmTokens } from './confirm.js';
+import type { Args, ToolDef, ToolIndexEntry, Toolset } from './catalog.js';
+import { requestFor, Results, type Entry as CallEntry } from './calls.js';
+import type { Approval } from './config.js';
+import type { ConfirmTokens } from './confirm.js';
 import type { ConnectionResolver } from './connections.js';
-import { encodeForm, encodeQuery } from './encoding.js';
-import { GatewayError, ToolError } from './errors.js';
-import { newIdempotencyKey, type Gateway, type GatewayCall } from './gateway.js';
+import { ToolError } from './errors.js';
+import { newIdempotencyKey, type Gateway } from './gateway.js';
+import type { AskChannel } from './guard/approval.js';
+import { noAudit, type AuditLog } from './guard/audit.js';
+import { WriteGuard } from './guard/index.js';
+import { MemoryLedger, type Ledger } from './guard/ledger.js';
 import { advertise } from './jsonschema.js';
 import type { Logger } from './log.js';
 import { sleep } from './ratelimit.js';
 import { shapeResult } from './result.js';
-import { ID_CHARS, filterRegistry, id } from './schema.js';
+import { filterRegistry, id } from './schema.js';
 
 export interface EngineOptions {
   gateway: Gateway;
@@ -23,14 +28,18 @@ export interface EngineOptions {
   tools?: string[];
   /** wait_for_export poll interval. */
   pollMs: number;
+  /** How writes are approved (default auto). */
+  approval?: Approval;
+  /** Single use of confirm tokens, target locks (default: in process). */
+  ledger?: Ledger;
+  audit?: AuditLog;
+  /** Values that must never appear in a result (the Maton key, the HTTP token, the confirm secret). */
+  secrets?: Array<string | undefined>;
 }
 
-export interface CallContext {
+export interface CallContext extends AskChannel {
   /** Who is calling: tokens are bound to it. */
   caller: string;
-  signal: AbortSignal;
-  /** Sends notifications/progress when the client asked for them. */
-  progress?: (p: { progress: number; total?: number; message?: string }) => Promise<void>;
 }
 
 const connectionParam = id('Maton connection id (default: the pinned/only one)').optional();
@@ -80,18 +89,11 @@ function listingOf(def: ToolDef): Tool {
   };
 }
 
-interface Entry {
-  def: ToolDef;
+interface Entry extends CallEntry {
   schema: z.ZodObject;
-  pathParams: string[];
-  /** Key of the unwrapped list in results: the route's last literal segment. */
-  listKey: string;
 }
 
-/** Parameters the engine consumes itself: never sent on the wire. */
-const LOCAL_PARAMS = new Set(['connection_id', 'confirm_token', 'max_wait_s']);
 const DEFAULT_MAX_WAIT_S = 50;
-
 
 export class UnknownToolError extends Error {}
 
@@ -104,15 +106,6 @@ export function checkToolSelection(index: readonly ToolIndexEntry[], tools: read
   if (unknown.length) throw new UnknownToolError(`--tools: unknown tool or toolset ${unknown.join(', ')}. Toolsets: ${toolsets.join(', ')}.`);
 }
 
-interface UsedToken {
-  expires: number;
-  /** The write request went out. */
-  sent: boolean;
-  /** Sent with no answer: the same token may send it again under the same idempotency key. */
-  resend?: boolean;
-  outcome: Promise<CallToolResult>;
-}
-
 /**
  * Turns catalogue entries into MCP tools: one generic path for reads, one
  * guard (preview → signed token → confirmed write) for every write.
@@ -122,11 +115,23 @@ export class Engine {
   private readonly shown = new Set<string>();
   private readonly hidden = new Map<string, string>();
   private entries?: Promise<Map<string, Entry>>;
-  /** Confirm tokens that have been used, by nonce: a token yields one write. */
-  private readonly used = new Map<string, UsedToken>();
+  private readonly results: Results;
+  private readonly guard: WriteGuard;
 
   constructor(private readonly catalogue: Catalogue, private readonly o: EngineOptions) {
     checkToolSelection(catalogue.index, o.tools);
+    this.results = new Results(o.sandbox, o.secrets);
+    this.guard = new WriteGuard({
+      gateway: o.gateway,
+      tokens: o.tokens,
+      ledger: o.ledger ?? new MemoryLedger(),
+      audit: o.audit ?? noAudit,
+      approval: o.approval ?? 'auto',
+      results: this.results,
+      sandbox: o.sandbox,
+      logger: o.logger,
+      onConnectionsChanged: () => o.connections.invalidate(),
+    });
     const wanted = o.tools ? new Set(o.tools) : undefined;
     for (const t of catalogue.index) {
       if (wanted && !wanted.has(t.name) && !wanted.has(t.toolset)) this.hidden.set(t.name, 'it is not in --tools');
@@ -170,7 +175,7 @@ export class Engine {
 
   private async read(entry: Entry, args: Args, ctx: CallContext): Promise<CallToolResult> {
     const connection = await this.connectionFor(entry, args, false, ctx);
-    const call = this.request(entry, args, connection, ctx.signal);
+    const call = requestFor(entry, args, connection, ctx.signal);
     // A POST that changes no billing (PDF link, export job) is still a POST: retry it only under one key.
     if (call.method === 'POST') call.idempotencyKey = newIdempotencyKey();
     const res = await this.o.gateway.call(call);
@@ -183,7 +188,7 @@ export class Engine {
     const maxMs = (args.max_wait_s ?? DEFAULT_MAX_WAIT_S) * 1000;
     const started = Date.now();
     for (let n = 1; ; n++) {
-      const res = await this.o.gateway.call(this.request(entry, args, connection, ctx.signal));
+      const res = await this.o.gateway.call(requestFor(entry, args, connection, ctx.signal));
       if (poll.done(res.body)) {
         const failure = poll.failed?.(res.body);
         if (failure) throw new ToolError(failure, { result: shapeResult(res.body, entry.listKey) });
@@ -201,98 +206,11 @@ export class Engine {
     }
   }
 
-  // ---- writes --------------------------------------------------------------
+  // ---- writes: handed to the guard ------------------------------------------
 
   private async write(entry: Entry, args: Args, ctx: CallContext): Promise<CallToolResult> {
-    const def = entry.def;
     const connection = await this.connectionFor(entry, args, true, ctx);
-    const { confirm_token: token, ...bound } = args;
-    const binding = { tool: def.name, args: canonical(bound), connection, caller: ctx.caller };
-    const reader = this.reader(connection, ctx.signal);
-
-    if (!token) {
-      const p = await def.preview!(args, reader);
-      const { token: issued, expiresAt } = this.o.tokens.issue({ ...binding, version: p.version });
-      const structured = {
-        status: 'confirmation_required',
-        confirm_token: issued,
-        expires_at: expiresAt,
-        action: def.name,
-        target: p.target,
-        effect: p.effect,
-        connection_id: connection,
-        ...(this.o.sandbox ? { sandbox: true } : {}),
-      };
-      const text = [
-        `${this.o.sandbox ? 'SANDBOX — ' : ''}CONFIRMATION REQUIRED: nothing has been written yet.`,
-        `Action: ${def.name}${connection ? ` on connection ${connection}` : ''}`,
-        `Target: ${JSON.stringify(p.target)}`,
-        `Effect: ${p.effect}`,
-        `To go ahead, call ${def.name} again with the same arguments plus "confirm_token": "${issued}" (valid until ${expiresAt}). To stop, do nothing.`,
-      ].join('\n');
-      return { content: [{ type: 'text', text }], structuredContent: structured };
-    }
-
-    const { nonce, version } = this.o.tokens.verify(token, binding);
-    this.purgeUsed();
-    const prior = this.used.get(nonce);
-    if (prior && !prior.resend) {
-      const first = await prior.outcome.catch((e: unknown) => {
-        if (e instanceof ToolError) throw e;
-        throw new ToolError(`This confirm token was already used, and that call was cancelled after the request was sent: it may or may not have been applied. Check the target, then preview again if needed.`, { reason: 'outcome_unknown' });
-      });
-      return prior.sent ? asReplay(first) : first;
-    }
-    // A resend goes out under the same idempotency key: Chargebee applies it at most once. The
-    // target check is skipped, since the first attempt may itself have changed the target.
-    const resend = prior?.resend === true;
-    const record: UsedToken = { expires: Date.now() + 24 * 3600_000, sent: false, outcome: Promise.resolve({ content: [] }) };
-    record.outcome = this.confirmed(entry, args, connection, reader, resend ? undefined : version, nonce, record, ctx);
-    this.used.set(nonce, record);
-    try {
-      const result = await record.outcome;
-      return result;
-    } catch (e) {
-      // Not sent, or refused in a way worth retrying (429, 5xx): the token is still unused and its next
-      // use checks the target again. Sent with no answer (lost response, timeout, cancelled): the outcome
-      // is unknown, so the same token resends under the same idempotency key (applied at most once).
-      const retryable = def.api !== 'maton' && e instanceof GatewayError && e.info.retryable === true;
-      const unknown = def.api !== 'maton' && record.sent && (ctx.signal.aborted || (e instanceof GatewayError && e.info.source === 'network'));
-      if (resend) record.resend = !record.sent || retryable || unknown;
-      else if (unknown) record.resend = true;
-      else if (!record.sent || retryable) this.used.delete(nonce);
-      throw e;
-    }
-  }
-
-  private async confirmed(
-    entry: Entry,
-    args: Args,
-    connection: string | null,
-    reader: TargetReader,
-    /** undefined: a resend, the target check is skipped. */
-    version: string | null | undefined,
-    nonce: string,
-    record: { sent: boolean },
-    ctx: CallContext,
-  ): Promise<CallToolResult> {
-    const def = entry.def;
-    // The target must still be there and unchanged since the preview.
-    if (version !== undefined) {
-      const now = await def.preview!(args, reader);
-      this.o.tokens.checkVersion(version, now.version, `The target of ${def.name}`);
-    }
-    const call = this.request(entry, args, connection, ctx.signal);
-    if (def.api !== 'maton') call.idempotencyKey = this.o.tokens.idempotencyKey(nonce);
-    record.sent = true;
-    const res = await this.o.gateway.call(call);
-    if (def.api === 'maton') this.o.connections.invalidate();
-    return this.ok({ status: 'done', action: def.name, ...(connection ? { connection_id: connection } : {}), ...(res.replayed ? { idempotent_replay: true } : {}), result: shapeResult(res.body, entry.listKey) });
-  }
-
-  private purgeUsed(): void {
-    const now = Date.now();
-    for (const [k, v] of this.used) if (v.expires < now) this.used.delete(k);
+    return this.guard.handle(entry, args, connection, ctx);
   }
 
   // ---- plumbing ------------------------------------------------------------
@@ -316,80 +234,13 @@ export class Engine {
     return this.o.connections.resolve(args.connection_id, forWrite, ctx.signal);
   }
 
-  /** The gateway call for an entry: path ids filled and encoded, the rest as query, form or JSON. */
-  private request(entry: Entry, args: Args, connection: string | null, signal: AbortSignal): GatewayCall {
-    const def = entry.def;
-    const params: Args = { ...def.fixed };
-    for (const [k, v] of Object.entries(args)) {
-      if (LOCAL_PARAMS.has(k) || entry.pathParams.includes(k) || v === undefined) continue;
-      if (k === 'custom_fields') Object.assign(params, v);
-      else params[k] = v;
-    }
-    const call: GatewayCall = {
-      api: def.api ?? 'chargebee',
-      method: def.method,
-      route: `${def.method} ${def.path}`,
-      path: fillPath(def.path, args),
-      connection,
-      signal,
-    };
-    if (def.method === 'GET') call.query = encodeQuery(params);
-    else if (def.method === 'POST') {
-      if (call.api === 'maton') call.json = params;
-      else call.form = encodeForm(params);
-    }
-    return call;
-  }
-
-  private reader(connection: string | null, signal: AbortSignal): TargetReader {
-    const get = async (api: 'chargebee' | 'maton', template: string, params: Args = {}, query?: Args) => {
-      const res = await this.o.gateway.call({
-        api,
-        method: 'GET',
-        route: `GET ${template}`,
-        path: fillPath(template, params),
-        query: query ? encodeQuery(query) : undefined,
-        connection: api === 'chargebee' ? connection : undefined,
-        signal,
-      });
-      return res.body as any;
-    };
-    return {
-      connection,
-      get: (template, params, query) => get('chargebee', template, params, query),
-      maton: (template, params, query) => get('maton', template, params, query),
-    };
-  }
-
   private ok(body: Record<string, unknown>): CallToolResult {
-    const structured = this.o.sandbox ? { sandbox: true, ...body } : body;
-    return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
+    return this.results.ok(body);
   }
 
   private error(e: ToolError): CallToolResult {
-    const hint = e instanceof GatewayError ? e.info.hint : undefined;
-    const text = `${this.o.sandbox ? 'SANDBOX — ' : ''}${e.message}${hint ? `\nNext: ${hint}` : ''}`;
-    return {
-      isError: true,
-      content: [{ type: 'text', text }],
-      structuredContent: { error: { message: e.message, ...e.details }, ...(this.o.sandbox ? { sandbox: true } : {}) },
-    };
+    return this.results.error(e);
   }
-}
-
-/** Fills {name} placeholders with percent-encoded ids; an id can never change the route. */
-export function fillPath(template: string, params: Args): string {
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
-    const v = params[name];
-    const s = typeof v === 'string' || typeof v === 'number' ? String(v) : '';
-    if (!ID_CHARS.test(s) || s === '.' || s === '..') throw new ToolError(`${name} ${JSON.stringify(v)} is not a valid id.`, { reason: 'invalid_id', param: name });
-    return encodeURIComponent(s);
-  });
-}
-
-function asReplay(first: CallToolResult): CallToolResult {
-  const structured = { replay: true, note: 'This confirm token was already used: nothing was sent again. This is the outcome of the first use.', ...(first.structuredContent ?? {}) };
-  return { ...first, content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
 }
 
 /** What the schema allows at a path: a filter's operators, or an object's parameter names. */

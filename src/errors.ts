@@ -24,6 +24,8 @@ export class GatewayError extends ToolError {
       hint: string;
       attempts?: number;
       retryable?: boolean;
+      /** Network failures: whether the request may have reached the gateway (false = certainly not). */
+      sent?: boolean;
     },
   ) {
     super(message, { ...info });

@@ -303,6 +303,7 @@ export class Gateway {
             : 'The request may or may not have been applied: check the resource before trying again.',
         attempts,
         retryable: true,
+        sent: res.sent,
       });
     }
     const parsed = parseBody(res.text);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Config } from './config.js';
+import { UsageError, type Config } from './config.js';
 import { ConfirmTokens } from './confirm.js';
 import { ConnectionResolver } from './connections.js';
 import { catalogueOf, checkToolSelection, Engine, type Catalogue } from './engine.js';
@@ -7,6 +7,25 @@ import { Gateway } from './gateway.js';
 import type { Logger } from './log.js';
 import type { Sandbox, SandboxOptions } from './sandbox/index.js';
 import { prebuilt } from './prebuilt.js';
+import { FileAuditLog, noAudit } from './guard/audit.js';
+import { MemoryLedger, type Ledger } from './guard/ledger.js';
+
+/** The ledger for this process: in memory, or shared through Redis (--redis; see guard/redis-ledger.ts). */
+async function createLedger(config: Config, logger: Logger): Promise<Ledger> {
+  if (!config.redisUrl) return new MemoryLedger();
+  const { createRedisLedger } = await import('./guard/redis-ledger.js');
+  return createRedisLedger(config.redisUrl, logger);
+}
+
+/** --audit-log PATH, opened for appending at start-up: a path that cannot be written is a usage error. */
+async function openAudit(path: string): Promise<FileAuditLog> {
+  try {
+    return await FileAuditLog.open(path);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'its folder does not exist' : ((e as NodeJS.ErrnoException).code ?? String(e));
+    throw new UsageError(`--audit-log ${path} cannot be opened for appending (${why})`);
+  }
+}
 
 /** Everything shared by all sessions of one process: the gateway, tokens, the engine. */
 export interface Runtime {
@@ -24,8 +43,10 @@ export interface Runtime {
 export async function createRuntime(config: Config, logger: Logger, sandboxOptions: SandboxOptions = {}): Promise<Runtime> {
   const load = () => import('../tools/index.js').then((m) => m.toolsets);
   const catalogue: Catalogue = prebuilt ? { ...prebuilt, load } : catalogueOf(await load());
-  // A bad --tools fails here, before the sandbox starts or anything is logged.
+  // A bad --tools, --audit-log or --redis fails here, before the sandbox starts or anything is logged.
   checkToolSelection(catalogue.index, config.tools);
+  const ledger = await createLedger(config, logger);
+  const audit = config.auditLog ? await openAudit(config.auditLog) : noAudit;
   let sandbox: Sandbox | undefined;
   let baseUrl = config.baseUrl;
   let apiKey = config.apiKey ?? '';
@@ -39,7 +60,11 @@ export async function createRuntime(config: Config, logger: Logger, sandboxOptio
   const gateway = new Gateway({ baseUrl, apiKey, timeoutMs: config.timeoutMs, budgetMs: config.retryBudgetMs, rateLimit: config.rateLimit, logger });
   const engine = new Engine(catalogue, {
     gateway,
-    tokens: new ConfirmTokens(config.confirmSecret, config.confirmTtlS),
+    tokens: new ConfirmTokens(config.confirmSecret, config.confirmTtlS, Date.now, ledger.shared),
+    ledger,
+    audit,
+    approval: config.approval,
+    secrets: [config.apiKey, config.httpToken, config.confirmSecret.toString('utf8')],
     connections: new ConnectionResolver(gateway, config.connectionId),
     logger,
     sandbox: config.sandbox,
@@ -55,6 +80,8 @@ export async function createRuntime(config: Config, logger: Logger, sandboxOptio
     sandbox,
     processId: `process:${process.pid}:${randomBytes(8).toString('hex')}`,
     async close() {
+      await audit.close();
+      await ledger.close();
       await gateway.close();
       await sandbox?.close();
     },

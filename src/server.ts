@@ -1,5 +1,5 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ElicitResultSchema, ErrorCode, ListToolsRequestSchema, McpError, type ElicitRequestFormParams } from '@modelcontextprotocol/sdk/types.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/index.js';
 import { UnknownToolError } from './engine.js';
 import type { Runtime } from './runtime.js';
@@ -9,6 +9,7 @@ function instructions(rt: Runtime): string {
   const lines = [
     'Chargebee billing through the Maton gateway.',
     'Reads (list_*, get_*, exports) run freely. Every write is two calls: first without confirm_token, which changes nothing and returns a preview (target, effect incl. money) and a confirm_token; show the preview to the user, and only after they agree call again with the same arguments plus confirm_token. A token confirms one write, once.',
+    'Where your client can ask its user (MCP elicitation), the confirm call asks the person to approve before it writes; if they decline, the result has status "declined": do not retry unless they ask.',
     'Find ids with list_* before writing. Money is in minor units (cents); timestamps are Unix seconds.',
   ];
   if (rt.config.readOnly) lines.push('This server is read-only: write tools are not available.');
@@ -22,20 +23,27 @@ function instructions(rt: Runtime): string {
 
 /**
  * The SDK's Server validates elicitation answers with a JSON Schema validator and by default
- * builds a new Ajv instance per Server, i.e. per HTTP session. This server never elicits, so it
- * needs none (if a tool ever elicits, pass the SDK's AjvJsonSchemaValidator here instead).
+ * builds a new Ajv instance per Server, i.e. per HTTP session. The one elicitation this server
+ * sends (write approval) goes out through the request's own sendRequest and its answer is checked
+ * by the approver itself (only `confirm: true` approves), so no general validator is needed.
  */
-const noElicitation: jsonSchemaValidator = {
+const noValidator: jsonSchemaValidator = {
   getValidator() {
-    throw new Error('chargebee-mcp does not send elicitation requests');
+    throw new Error('chargebee-mcp validates its elicitation answers itself');
   },
 };
+
+/** Form-mode elicitation: declared as `elicitation: {}` (form implied) or with a `form` member. */
+function canAskForm(caps: { elicitation?: { form?: object; url?: object } } | undefined): boolean {
+  const e = caps?.elicitation;
+  return e !== undefined && (e.form !== undefined || e.url === undefined);
+}
 
 /** One MCP server per client session (the SDK allows one transport per server); the runtime is shared. */
 export function createServer(rt: Runtime, caller: string): Server {
   const server = new Server(
     { name: 'chargebee-mcp', title: 'Chargebee (via Maton)', version: VERSION },
-    { capabilities: { tools: { listChanged: false }, logging: {} }, instructions: instructions(rt), jsonSchemaValidator: noElicitation },
+    { capabilities: { tools: { listChanged: false }, logging: {} }, instructions: instructions(rt), jsonSchemaValidator: noValidator },
   );
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: rt.engine.listTools() }));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
@@ -45,8 +53,13 @@ export function createServer(rt: Runtime, caller: string): Server {
         ? undefined
         : (p: { progress: number; total?: number; message?: string }) =>
             extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } });
+    // Sent on this request's own stream (Streamable HTTP: the POST's SSE response), waiting as long as the token lives.
+    const elicit = canAskForm(server.getClientCapabilities())
+      ? (params: ElicitRequestFormParams, o: { signal: AbortSignal; timeoutMs: number }) =>
+          extra.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema, { signal: o.signal, timeout: o.timeoutMs })
+      : undefined;
     try {
-      return await rt.engine.call(req.params.name, req.params.arguments, { caller, signal: extra.signal, progress });
+      return await rt.engine.call(req.params.name, req.params.arguments, { caller, signal: extra.signal, progress, elicit });
     } catch (e) {
       if (e instanceof UnknownToolError) throw new McpError(ErrorCode.InvalidParams, e.message);
       throw e;

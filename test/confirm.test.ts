@@ -4,8 +4,9 @@ import { ConfirmTokens, canonical } from '../src/confirm.js';
 const secret = Buffer.from('0123456789abcdef0123456789abcdef');
 const binding = { tool: 'cancel_subscription_for_items', args: canonical({ subscription_id: 'sub_1', cancel_option: 'end_of_term' }), connection: 'conn-a', caller: 'stdio:1' };
 
-function make(now = () => 1_000_000) {
-  return new ConfirmTokens(secret, 300, now);
+/** Instances that share a ledger (as with --redis) accept each other's tokens; the cases below rely on that. */
+function make(now = () => 1_000_000, shared = true) {
+  return new ConfirmTokens(secret, 300, now, shared);
 }
 
 describe('canonical arguments', () => {
@@ -42,6 +43,7 @@ describe('confirm tokens', () => {
     ['other arguments', (tok) => [make(), tok, { ...binding, args: canonical({ subscription_id: 'sub_2', cancel_option: 'end_of_term' }) }], /arguments differ/],
     ['other connection', (tok) => [make(), tok, { ...binding, connection: 'conn-b' }], /connection conn-a.*conn-b/],
     ['other caller', (tok) => [make(), tok, { ...binding, caller: 'http:someone-else' }], /another client session/],
+    ['other process, same secret, no shared ledger', (tok) => [make(() => 1_000_000, false), tok, binding], /another server process \(or before this server restarted\).*--redis/],
   ];
   for (const [name, mutate, message] of cases) {
     it(`refuse a ${name} token with a clear reason`, () => {
@@ -50,6 +52,12 @@ describe('confirm tokens', () => {
       expect(() => verifier.verify(tok, b)).toThrow(message);
     });
   }
+
+  it('accept a token in the process that issued it, without a shared ledger', () => {
+    const t = make(() => 1_000_000, false);
+    const { token } = t.issue({ ...binding, version: null });
+    expect(t.verify(token, binding).expires).toBe(1_300_000);
+  });
 
   it('derive one idempotency key per token: stable, distinct, within Chargebee\'s 100 chars', () => {
     const t = make();

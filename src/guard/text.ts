@@ -1,0 +1,56 @@
+/**
+ * The words a person reads before approving a write. Everything from Chargebee (names, emails,
+ * companies, ids) is untrusted text: it is only ever shown inside JSON quotes or on one line of
+ * its own field, so it can never start a line or pose as the server's own words (the effect).
+ */
+
+/** Line breaks of every kind, and other control characters, that could start a new line or hide text. */
+const BREAKS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]+/g;
+
+/** One line, whatever it contains: every break or control character becomes one space. */
+export function oneLine(s: string): string {
+  return s.replace(BREAKS, ' ').trim();
+}
+
+/** Target data for a person: compact JSON, where every string is quoted and escaped. */
+export function quotedJson(v: unknown): string {
+  return JSON.stringify(v) ?? 'null';
+}
+
+export interface WriteFacts {
+  tool: string;
+  connection: string | null;
+  target: Record<string, unknown>;
+  effect: string;
+  sandbox: boolean;
+  warning?: string;
+}
+
+/** The fixed template both the preview text and the person's question are built from. */
+function factLines(f: WriteFacts): string[] {
+  return [
+    `Action: ${f.tool}`,
+    `Connection: ${f.connection ?? '(Maton account)'}`,
+    `Target: ${quotedJson(f.target)}`,
+    `Effect: ${oneLine(f.effect)}`,
+    ...(f.warning ? [`Warning: ${oneLine(f.warning)}`] : []),
+  ];
+}
+
+/** The preview's text content, for the agent to show its user. */
+export function previewText(f: WriteFacts, token: string, expiresAt: string): string {
+  return [
+    'CONFIRMATION REQUIRED: nothing has been written yet.',
+    ...factLines(f),
+    `To go ahead, call ${f.tool} again with the same arguments plus "confirm_token": "${token}" (valid until ${expiresAt}). To stop, do nothing.`,
+  ].join('\n');
+}
+
+/** The elicitation message: the question the person answers. */
+export function approvalQuestion(f: WriteFacts): string {
+  return [
+    `${f.sandbox ? 'SANDBOX (made-up data, nothing real is billed) — ' : ''}An AI agent asks to make this Chargebee billing change:`,
+    ...factLines(f),
+    'Approve only if you want exactly this to happen.',
+  ].join('\n');
+}
