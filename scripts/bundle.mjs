@@ -25,7 +25,7 @@
 // what the tsc build lists and answer a call.
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { isBuiltin } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -114,11 +114,32 @@ const result = await build({
   plugins: [prebuiltPlugin, noAjv],
 });
 
-// Self-contained: the output may import Node built-ins only (whatever dependencies the sources use).
-const externals = Object.entries(result.metafile.outputs).flatMap(([file, o]) =>
-  o.imports.filter((i) => i.external && !i.path.startsWith('node:') && !isBuiltin(i.path)).map((i) => `${relative(root, file)} imports "${i.path}"`),
+// Self-contained: the output imports Node built-ins, and otherwise only what esbuild could not
+// find, which it tolerates only inside a try/catch: a library's optional extra (redis's
+// @opentelemetry/api, debug's supports-color), absent from an install of this package too, which
+// the library does without. Anything that is installed yet left external would be a missing
+// dependency at run time: the build fails.
+const canResolve = (spec) => {
+  try {
+    createRequire(join(root, 'package.json')).resolve(spec);
+    return true;
+  } catch {
+    try {
+      import.meta.resolve(spec);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+};
+const outside = Object.entries(result.metafile.outputs).flatMap(([file, o]) =>
+  o.imports.filter((i) => i.external && !i.path.startsWith('node:') && !isBuiltin(i.path)).map((i) => ({ file: relative(root, file), spec: i.path })),
 );
-if (externals.length) throw new Error(`bundle: the output must not import packages at run time (the package has no dependencies):\n  ${externals.join('\n  ')}`);
+const leftOut = outside.filter((i) => canResolve(i.spec));
+if (leftOut.length) {
+  throw new Error(`bundle: the output must not import installed packages at run time (the package has no dependencies; bundle them):\n  ${leftOut.map((i) => `${i.file} imports "${i.spec}"`).join('\n  ')}`);
+}
+const optionalExtras = [...new Set(outside.map((i) => i.spec))].sort();
 
 const cli = join(outdir, 'cli.js');
 // Keep the shebang first (the banner went above it).
@@ -170,5 +191,5 @@ const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWi
 const size = (f) => `${(result.metafile.outputs[f].bytes / 1024).toFixed(0)} KiB`;
 const first = outputs.find(([f]) => f.endsWith('dist/cli.js'));
 process.stderr.write(
-  `bundle: dist/cli.js ${first ? size(first[0]) : ''} + ${outputs.length - 1} lazy/shared chunks, ${tools.length} tools prebuilt, ${Date.now() - started} ms\n`,
+  `bundle: dist/cli.js ${first ? size(first[0]) : ''} + ${outputs.length - 1} lazy/shared chunks, ${tools.length} tools prebuilt, ${Date.now() - started} ms${optionalExtras.length ? `; optional extras left out: ${optionalExtras.join(', ')}` : ''}\n`,
 );
