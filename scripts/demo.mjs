@@ -3,6 +3,7 @@
 // stdio against the embedded sandbox, and prints what an operator would see.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { fileURLToPath } from 'node:url';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -76,4 +77,44 @@ out(`   refused: ${other.isError === true}`);
 out(wrap(other.content[0].text.split('\n')[0]));
 
 await client.close();
+
+// ---- Part two: a client that can ask its user (MCP elicitation), e.g. Claude Code or VS Code ----
+const answers = [
+  { action: 'decline' },
+  { action: 'accept', content: { confirm: true } },
+];
+const asking = new Client({ name: 'demo-agent-with-a-person', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+asking.setRequestHandler(ElicitRequestSchema, async (req) => {
+  out('   ┌─ the server asks the person, in their client ─────────────────────');
+  for (const line of req.params.message.split('\n')) out(wrap(line, '   │ '));
+  out(`   │ [ ] ${req.params.requestedSchema.properties.confirm.title}`);
+  const answer = answers.shift() ?? { action: 'cancel' };
+  out(`   └─ the person answers: ${answer.action === 'accept' ? `accept, confirm=${answer.content.confirm}` : answer.action}`);
+  return answer;
+});
+await asking.connect(
+  new StdioClientTransport({ command: process.execPath, args: [cli, '--sandbox', '--connection', 'sandbox-acme'], env: { ...process.env, LOG_LEVEL: 'warn' }, stderr: 'ignore' }),
+);
+const ask = async (name, args) => {
+  const shown = args.confirm_token ? { ...args, confirm_token: `${args.confirm_token.slice(0, 16)}…` } : args;
+  out(`\n▶ agent calls ${name} ${JSON.stringify(shown)}`);
+  const res = await asking.callTool({ name, arguments: args });
+  if (res.isError) throw new Error(`${name} failed: ${res.content[0]?.text}`);
+  return res.structuredContent;
+};
+
+rule('8. A client that can ask its user: the agent previews and confirms…');
+const now = { subscription_id: 'sub_acme_03', cancel_option: 'immediately', credit_option_for_current_term_charges: 'prorate' };
+const p8 = await ask('cancel_subscription_for_items', now);
+out(`   status:   ${p8.status}; approval at confirm: ${p8.approval} (the person will be asked)`);
+const declined = await ask('cancel_subscription_for_items', { ...now, confirm_token: p8.confirm_token });
+out(`   status:   ${declined.status} — nothing was sent; the token is spent`);
+
+rule('9. …and the person approves the next one');
+const upd = { customer_id: 'cust_acme_02', company: 'Compiler Systems International' };
+const p9 = await ask('update_customer', upd);
+const approved = await ask('update_customer', { ...upd, confirm_token: p9.confirm_token });
+out(`   status:   ${approved.status} (approval: ${approved.approval}); company is now "${approved.result.customer.company}"`);
+await asking.close();
+
 out('\nDone. Everything above ran against the built-in sandbox: no real billing data was touched.');

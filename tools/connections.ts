@@ -45,9 +45,13 @@ export const connectionTools = [
     async preview(_args, t) {
       const { connections = [] } = await t.maton('/connections', {}, { app: 'chargebee' });
       const active = connections.filter((c: any) => c.status === 'ACTIVE');
+      const pending = connections.filter((c: any) => c.status === 'PENDING');
+      const waiting = pending.length
+        ? ` ${pending.length} PENDING connection(s) already wait for authorisation (${pending.map((c: any) => `${c.connection_id}, created ${c.creation_time}`).join('; ')}): an earlier attempt may have made one — open its url (get_connection) instead of creating another.`
+        : '';
       return {
         target: { existing: connections.map(connectionSummary) },
-        effect: `Creates a new PENDING Chargebee connection at Maton; someone must open the returned url and sign in to Chargebee to activate it. You already have ${active.length} active connection(s)${active.length ? `: ${active.map((c: any) => c.connection_id).join(', ')}` : ''}. No billing change.`,
+        effect: `Creates a new PENDING Chargebee connection at Maton; someone must open the returned url and sign in to Chargebee to activate it. You already have ${active.length} active connection(s)${active.length ? `: ${active.map((c: any) => c.connection_id).join(', ')}` : ''}.${waiting} No billing change.`,
         version: null,
       };
     },

@@ -12,9 +12,20 @@ export function oneLine(s: string): string {
   return s.replace(BREAKS, ' ').trim();
 }
 
-/** Target data for a person: compact JSON, where every string is quoted and escaped. */
-export function quotedJson(v: unknown): string {
-  return JSON.stringify(v) ?? 'null';
+/** A value for a person: strings in JSON quotes (escaped), numbers and booleans as they are, the rest compact JSON. */
+export function quoted(v: unknown): string {
+  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : (JSON.stringify(v) ?? 'null');
+}
+
+/** The target, one line per part ("customer: name "Ada Lovelace", email "ada@…""), every value quoted. */
+function targetLines(target: Record<string, unknown>): string[] {
+  return Object.entries(target)
+    .filter(([, v]) => v !== undefined)
+    .map(([part, v]) =>
+      v !== null && typeof v === 'object' && !Array.isArray(v)
+        ? `  ${part}: ${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k} ${quoted(x)}`).join(', ')}`
+        : `  ${part}: ${quoted(v)}`,
+    );
 }
 
 export interface WriteFacts {
@@ -31,7 +42,8 @@ function factLines(f: WriteFacts): string[] {
   return [
     `Action: ${f.tool}`,
     `Connection: ${f.connection ?? '(Maton account)'}`,
-    `Target: ${quotedJson(f.target)}`,
+    'Target:',
+    ...targetLines(f.target),
     `Effect: ${oneLine(f.effect)}`,
     ...(f.warning ? [`Warning: ${oneLine(f.warning)}`] : []),
   ];

@@ -1,11 +1,13 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, type CallToolResult, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { createServer } from '../../src/server.js';
 import type { SandboxOptions } from '../../src/sandbox/index.js';
+
+export type ElicitHandler = (req: ElicitRequest['params']) => Promise<ElicitResult> | ElicitResult;
 
 export interface Harness {
   rt: Runtime;
@@ -17,7 +19,8 @@ export interface Harness {
   reset(): Promise<void>;
   fault(spec: unknown): Promise<void>;
   sandboxFetch(path: string, init?: RequestInit): Promise<Response>;
-  connectAs(caller: string): Promise<Client>;
+  /** A client for `caller`; with `onElicit` it declares the elicitation capability and answers with it. */
+  connectAs(caller: string, onElicit?: ElicitHandler): Promise<Client>;
   close(): Promise<void>;
 }
 
@@ -25,22 +28,25 @@ export interface Harness {
  * The whole server, in-process, against the embedded sandbox over real HTTP on
  * loopback, driven by the official SDK Client.
  */
-export async function startHarness(opts: { config?: Partial<Config>; env?: Record<string, string>; sandbox?: SandboxOptions; caller?: string; unpinned?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { config?: Partial<Config>; env?: Record<string, string>; sandbox?: SandboxOptions; caller?: string; onElicit?: ElicitHandler; unpinned?: boolean } = {},
+): Promise<Harness> {
   const config = loadConfig({ sandbox: true, ...opts.config }, { CHARGEBEE_MCP_RATE_LIMIT: '0', ...opts.env });
   // --sandbox pins sandbox-acme; `unpinned` tests the engine with no connection pinned.
   if (opts.unpinned) config.connectionId = undefined;
   const rt = await createRuntime(config, silentLogger(), { rateLimit: 0, exportCompleteMs: 300, ...opts.sandbox });
   const sb = rt.sandbox!;
   const clients: Client[] = [];
-  const connectAs = async (caller: string) => {
+  const connectAs = async (caller: string, onElicit?: ElicitHandler) => {
     const [ct, st] = InMemoryTransport.createLinkedPair();
     await createServer(rt, caller).connect(st);
-    const client = new Client({ name: 'test', version: '1.0.0' });
+    const client = new Client({ name: 'test', version: '1.0.0' }, onElicit ? { capabilities: { elicitation: { form: {} } } } : {});
+    if (onElicit) client.setRequestHandler(ElicitRequestSchema, async (req) => onElicit(req.params));
     await client.connect(ct);
     clients.push(client);
     return client;
   };
-  const client = await connectAs(opts.caller ?? 'test-caller');
+  const client = await connectAs(opts.caller ?? 'test-caller', opts.onElicit);
   const sandboxFetch = (path: string, init: RequestInit = {}) =>
     fetch(sb.url + path, { ...init, headers: { authorization: `Bearer ${sb.apiKey}`, ...(init.headers as Record<string, string>) } });
   return {
