@@ -18,7 +18,8 @@ Options:
   --transport stdio|http   transport (default stdio)
   --host H                 HTTP bind address (default 127.0.0.1)
   --port P                 HTTP port (default 3333; sandbox: 4010)
-  --sandbox                use the embedded sandbox gateway instead of Maton
+  --sandbox                use the embedded sandbox gateway instead of Maton (pins
+                           sandbox-acme; --connection sandbox-globex for the other)
   --read-only              only read tools are listed and callable
   --tools a,b,c            only these tools or toolsets (customers, subscriptions, items,
                            item_prices, invoices, hosted_pages, portal_sessions, exports, connections)
