@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseFlags } from './args.js';
-import { loadConfig, UsageError, type Config } from './config.js';
+import { loadConfig, logLevelOf, UsageError, type Config } from './config.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
 
@@ -104,9 +104,10 @@ async function runSandbox(argv: string[]): Promise<void> {
   const rateLimit = raw === undefined ? 10 : Number(raw);
   const host = values.host ?? '127.0.0.1';
   const p = port(values.port, 4010);
+  const level = logLevelOf(process.env);
   await checkListen(host, p);
   listening = { host, port: p };
-  const logger = createLogger({ level: process.env.LOG_LEVEL || 'info' });
+  const logger = createLogger({ level });
   const { startSandbox } = await import('./sandbox/index.js');
   const sb = await startSandbox({ host, port: p, apiKey: values['api-key'] ?? 'sandbox', rateLimit, logger });
   process.stderr.write(`chargebee-mcp sandbox listening on ${sb.url} (API key "${sb.apiKey}", ${rateLimit || 'no'} requests/s limit)\nPoint the server at it: MATON_BASE_URL=${sb.url} MATON_API_KEY=${sb.apiKey} chargebee-mcp\n`);

@@ -5,6 +5,13 @@ export const DEFAULT_BASE_URL = 'https://api.maton.ai';
 export const SANDBOX_DEFAULT_CONNECTION = 'sandbox-acme';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** LOG_LEVEL, default info; anything but a pino level is a usage error. */
+export function logLevelOf(env: NodeJS.ProcessEnv): string {
+  const level = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(level.toLowerCase())) throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${level}")`);
+  return level;
+}
+
 export interface Config {
   transport: 'stdio' | 'http';
   host: string;
@@ -97,7 +104,7 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
     timeoutMs: intEnv(env, 'CHARGEBEE_MCP_TIMEOUT_MS', 30_000, 1),
     retryBudgetMs: env.CHARGEBEE_MCP_RETRY_BUDGET_MS ? intEnv(env, 'CHARGEBEE_MCP_RETRY_BUDGET_MS', 0, 1) : undefined,
     rateLimit: intEnv(env, 'CHARGEBEE_MCP_RATE_LIMIT', 10, 0),
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: logLevelOf(env),
     exportPollMs: sandbox ? 1_000 : 10_000,
     approval: approvalOf(flags.approval ?? (env.CHARGEBEE_MCP_APPROVAL || undefined)),
     auditLog: flags.auditLog ?? (env.CHARGEBEE_MCP_AUDIT_LOG || undefined),
@@ -114,7 +121,6 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
       ].join('\n'),
     );
   }
-  if (!LOG_LEVELS.includes(cfg.logLevel.toLowerCase())) throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${cfg.logLevel}")`);
   if (!/^https?:\/\/[^/]/i.test(cfg.baseUrl) || !URL.canParse(cfg.baseUrl)) {
     throw new UsageError(`MATON_BASE_URL must be an http(s) URL such as ${DEFAULT_BASE_URL} (got "${env.MATON_BASE_URL}")`);
   }

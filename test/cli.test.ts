@@ -59,6 +59,7 @@ describe('start-up failures: exit 2, one line, nothing started', () => {
     ['a host that is not this machine', ['--sandbox', '--transport', 'http', '--host', '192.0.2.1', '--port', '0'], {}, /--host 192\.0\.2\.1 is not an address of this machine/],
     ['sandbox: an unknown flag', ['sandbox', '--bogus'], {}, /unknown option --bogus\./],
     ['sandbox: a negative rate limit', ['sandbox', '--rate-limit', '-3'], {}, /--rate-limit must be an integer >= 0 \(got "-3"\)/],
+    ['sandbox: an unknown LOG_LEVEL', ['sandbox', '--port', '0'], { LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     ['sandbox: a bad port', ['sandbox', '--port', '-1'], {}, /--port must be an integer 0-65535/],
   ];
   it.each(cases)('%s', (_, args, env, what) => {
