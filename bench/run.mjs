@@ -5,7 +5,7 @@
 //   --sessions N          concurrent Streamable HTTP sessions (default 16)
 //   --per-session N       read calls per session per round (default 200)
 //   --rounds N            throughput rounds on the same sessions; the median round is reported (default 3)
-//   --only a,b            some of: cold, context, overhead, http, memory
+//   --only a,b            some of: cold, context, overhead, http, memory, writes
 //   --no-peer             skip the @stripe/mcp comparison (and its one-time install)
 //   --log-level L         LOG_LEVEL of the HTTP server under load (default: unset = info)
 //   --server-node-args S  node flags for the HTTP server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
@@ -17,6 +17,7 @@
 //   3. call overhead   get_customer through MCP over stdio vs the same HTTP GET sent directly to the sandbox
 //   4. HTTP throughput N Streamable HTTP sessions × M read calls against the standalone sandbox
 //   5. memory          RSS idle after start, and after the throughput run
+//   6. writes          heap held by 3,000 confirmed writes while their tokens live, and after (bench/writes.mjs)
 // Benchmarks, not tests: nothing here runs under `npm test`. Offline, except a one-time
 // `npm ci` in bench/ (from the npm registry) that installs the peer server.
 import { spawn, spawnSync } from 'node:child_process';
@@ -612,9 +613,15 @@ try {
   await sb.stop();
   await sb.agent.close();
 }
+if (want('writes')) {
+  log('6. memory of confirmed writes…');
+  const w = spawnSync(node, [join(here, 'writes.mjs')], { encoding: 'utf8' });
+  results.writes = { output: (w.stdout || w.stderr).trim() };
+}
 results.meta.loadavg_end = os.loadavg().map((x) => round(x));
 const text = report(results);
 process.stdout.write(`${text}\n`);
+if (results.writes) process.stdout.write(`\nConfirmed writes (bench/writes.mjs)\n${results.writes.output}\n`);
 mkdirSync(dirname(opt.json), { recursive: true });
 writeFileSync(opt.json, `${JSON.stringify(results, null, 2)}\n`);
 log(`\nwrote ${relative(process.cwd(), opt.json) || opt.json}`);

@@ -13,25 +13,26 @@ const wrap = (s, indent = '   ') => s.replace(/(.{1,96})(\s+|$)/g, `${indent}$1\
 
 const transport = new StdioClientTransport({
   command: process.execPath,
-  args: [cli, '--sandbox'],
+  args: [cli, '--sandbox', '--connection', 'sandbox-acme'],
   env: { ...process.env, LOG_LEVEL: 'warn' },
   stderr: 'ignore',
 });
 const client = new Client({ name: 'demo-agent', version: '1.0.0' });
 await client.connect(transport);
 
-/** Prints the call, makes it, returns the raw result. */
-async function attempt(name, args) {
+/** An agent's tool call, printed as the transcript shows it (the token abbreviated); the raw result. */
+const attempt = (c) => async (name, args) => {
   const shown = args.confirm_token ? { ...args, confirm_token: `${args.confirm_token.slice(0, 16)}…` } : args;
   out(`\n▶ agent calls ${name} ${JSON.stringify(shown)}`);
-  return client.callTool({ name, arguments: args });
-}
-
-async function call(name, args) {
-  const res = await attempt(name, args);
+  return c.callTool({ name, arguments: args });
+};
+/** The same, for a call that must succeed: its structured result. */
+const caller = (c) => async (name, args) => {
+  const res = await attempt(c)(name, args);
   if (res.isError) throw new Error(`${name} failed: ${res.content[0]?.text}`);
   return res.structuredContent;
-}
+};
+const call = caller(client);
 
 rule('Connected');
 const { tools } = await client.listTools();
@@ -72,7 +73,7 @@ const replay = await call('cancel_subscription_for_items', { ...args, confirm_to
 out(`   replay: ${replay.replay} — ${replay.note}`);
 
 rule('7. A token does not stretch to other arguments');
-const other = await attempt('cancel_subscription_for_items', { subscription_id: 'sub_acme_02', cancel_option: 'immediately', confirm_token: preview.confirm_token });
+const other = await attempt(client)('cancel_subscription_for_items', { subscription_id: 'sub_acme_02', cancel_option: 'immediately', confirm_token: preview.confirm_token });
 out(`   refused: ${other.isError === true}`);
 out(wrap(other.content[0].text.split('\n')[0]));
 
@@ -95,13 +96,7 @@ asking.setRequestHandler(ElicitRequestSchema, async (req) => {
 await asking.connect(
   new StdioClientTransport({ command: process.execPath, args: [cli, '--sandbox', '--connection', 'sandbox-acme'], env: { ...process.env, LOG_LEVEL: 'warn' }, stderr: 'ignore' }),
 );
-const ask = async (name, args) => {
-  const shown = args.confirm_token ? { ...args, confirm_token: `${args.confirm_token.slice(0, 16)}…` } : args;
-  out(`\n▶ agent calls ${name} ${JSON.stringify(shown)}`);
-  const res = await asking.callTool({ name, arguments: args });
-  if (res.isError) throw new Error(`${name} failed: ${res.content[0]?.text}`);
-  return res.structuredContent;
-};
+const ask = caller(asking);
 
 rule('8. A client that can ask its user: the agent previews and confirms…');
 const now = { subscription_id: 'sub_acme_03', cancel_option: 'immediately', credit_option_for_current_term_charges: 'prorate' };

@@ -10,21 +10,19 @@ import { prebuilt } from './prebuilt.js';
 import { FileAuditLog, noAudit } from './guard/audit.js';
 import { MemoryLedger, type Ledger } from './guard/ledger.js';
 
+async function openAudit(path: string): Promise<FileAuditLog> {
+  try {
+    return await FileAuditLog.open(path);
+  } catch (e) {
+    throw new UsageError(`--audit-log ${path}: cannot open it for appending (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Give a writable file path.`);
+  }
+}
+
 /** The ledger for this process: in memory, or shared through Redis (--redis; see guard/redis-ledger.ts). */
 async function createLedger(config: Config, logger: Logger): Promise<Ledger> {
   if (!config.redisUrl) return new MemoryLedger();
   const { createRedisLedger } = await import('./guard/redis-ledger.js');
   return createRedisLedger(config.redisUrl, logger);
-}
-
-/** --audit-log PATH, opened for appending at start-up: a path that cannot be written is a usage error. */
-async function openAudit(path: string): Promise<FileAuditLog> {
-  try {
-    return await FileAuditLog.open(path);
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'its folder does not exist' : ((e as NodeJS.ErrnoException).code ?? String(e));
-    throw new UsageError(`--audit-log ${path} cannot be opened for appending (${why})`);
-  }
 }
 
 /** Everything shared by all sessions of one process: the gateway, tokens, the engine. */
@@ -43,10 +41,10 @@ export interface Runtime {
 export async function createRuntime(config: Config, logger: Logger, sandboxOptions: SandboxOptions = {}): Promise<Runtime> {
   const load = () => import('../tools/index.js').then((m) => m.toolsets);
   const catalogue: Catalogue = prebuilt ? { ...prebuilt, load } : catalogueOf(await load());
-  // A bad --tools, --audit-log or --redis fails here, before the sandbox starts or anything is logged.
+  // Refused set-ups (--tools, --audit-log, --redis) fail here, before the sandbox starts or anything is logged.
   checkToolSelection(catalogue.index, config.tools);
-  const ledger = await createLedger(config, logger);
   const audit = config.auditLog ? await openAudit(config.auditLog) : noAudit;
+  const ledger = await createLedger(config, logger);
   let sandbox: Sandbox | undefined;
   let baseUrl = config.baseUrl;
   let apiKey = config.apiKey ?? '';

@@ -335,7 +335,7 @@ export class WriteGuard {
   }
 
   private async finish(job: Job, from: 'claimed' | 'sent', outcome: CallToolResult, sent: boolean): Promise<void> {
-    const rec: TokenRecord = { state: 'final', at: Date.now(), outcome: outcome as StoredOutcome, ...(sent ? { sent } : {}) };
+    const rec: TokenRecord = { state: 'final', at: Date.now(), outcome: storable(outcome), ...(sent ? { sent } : {}) };
     try {
       await this.o.ledger.swap(job.token.nonce, from, rec, job.token.expires);
     } catch (e) {
@@ -363,8 +363,27 @@ function shapeOf(entry: Entry, body: unknown): Record<string, unknown> {
   return shapeResult(body, entry.listKey);
 }
 
+/**
+ * An outcome as the ledger keeps it until its token expires: where the text is the structured
+ * content's own JSON (write results), only the text — one compact string instead of two copies.
+ */
+function storable(outcome: CallToolResult): StoredOutcome {
+  const text = outcome.content[0]?.type === 'text' ? outcome.content[0].text : '';
+  const derivable = outcome.content.length === 1 && outcome.structuredContent !== undefined && text === JSON.stringify(outcome.structuredContent);
+  return {
+    content: [{ type: 'text', text }],
+    ...(derivable ? {} : { structuredContent: outcome.structuredContent }),
+    ...(outcome.isError ? { isError: true } : {}),
+  };
+}
+
+function restored(o: StoredOutcome): CallToolResult {
+  const structuredContent = o.structuredContent ?? (JSON.parse(o.content[0]!.text) as Record<string, unknown>);
+  return { content: o.content, structuredContent, ...(o.isError ? { isError: true } : {}) };
+}
+
 function replay(rec: TokenRecord): CallToolResult {
-  const first = rec.outcome as CallToolResult;
+  const first = restored(rec.outcome!);
   if (first.isError) return first;
   const note = rec.sent
     ? 'This confirm token was already used: nothing was sent again. This is the outcome of the first use.'
