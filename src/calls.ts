@@ -56,8 +56,12 @@ export function requestFor(entry: Entry, args: Args, connection: string | null, 
   return call;
 }
 
-/** Read access for previews, bound to one connection and cancellation signal. */
-export function targetReader(gateway: Gateway, connection: string | null, signal: AbortSignal): TargetReader {
+/**
+ * Read access for previews, bound to one connection and cancellation signal. Without `estimates`
+ * (a re-check that only compares versions) estimate calls answer at once with nothing, so the
+ * preview takes its local path and no estimate request is sent.
+ */
+export function targetReader(gateway: Gateway, connection: string | null, signal: AbortSignal, estimates = true): TargetReader {
   const get = async (api: 'chargebee' | 'maton', template: string, params: Args = {}, query?: Args) => {
     const res = await gateway.call({
       api,
@@ -71,6 +75,7 @@ export function targetReader(gateway: Gateway, connection: string | null, signal
     return res.body as any;
   };
   const estimate = async (template: string, params: Args, body: Args) => {
+    if (!estimates) return undefined;
     const res = await gateway.call({
       api: 'chargebee',
       method: 'POST',

@@ -15,7 +15,7 @@ import { advertise } from './jsonschema.js';
 import type { Logger } from './log.js';
 import { sleep } from './ratelimit.js';
 import { shapeResult } from './result.js';
-import { filterRegistry, id } from './schema.js';
+import { filterRegistry, id, omitNulls } from './schema.js';
 
 export interface EngineOptions {
   gateway: Gateway;
@@ -151,7 +151,7 @@ export class Engine {
     }
     const entry = (await this.loadEntries()).get(name)!;
     const started = Date.now();
-    const parsed = entry.schema.safeParse(rawArgs ?? {});
+    const parsed = entry.schema.safeParse(omitNulls(entry.schema, rawArgs ?? {}));
     if (!parsed.success) {
       return this.error(new ToolError(`Invalid arguments for ${name}; nothing was sent.\n${formatIssues(entry.schema, parsed.error.issues)}`, { reason: 'invalid_arguments' }));
     }

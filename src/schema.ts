@@ -1,9 +1,10 @@
 import * as z from 'zod';
 
 /**
- * Zod helpers the catalogue is written in. Every schema here validates strictly
- * on the server; filters are registered with their kind and operators, so that
- * tools/list can describe them in a few bytes (src/jsonschema.ts) while the validator stays exact.
+ * Zod helpers the catalogue is written in. Every schema here validates strictly on the
+ * server, and tools/list is generated from the same schemas (src/jsonschema.ts); filters are
+ * registered with their kind and operators, for short shared names in the listing and for
+ * error messages that list the allowed operators.
  */
 
 /** Characters a path id may hold: anything else could change the route. */
@@ -34,10 +35,8 @@ export interface FilterMeta {
   values?: readonly string[];
 }
 
-/** Registry of filter schemas → their compact description data. */
+/** Registry of filter schemas → their kind and operators. */
 export const filterRegistry = new WeakMap<z.ZodType, FilterMeta>();
-/** Registry of nested filter groups (export filters like subscription[status][in]). */
-export const groupRegistry = new WeakMap<z.ZodType, Record<string, FilterMeta>>();
 
 export const BASE_OPS: Record<FilterKind, readonly Op[]> = {
   S: ['is', 'is_not', 'starts_with'],
@@ -119,11 +118,7 @@ type AnyFilter = ReturnType<typeof filter>;
 
 /** A nested filter group (export params like subscription[status][in]=...). */
 export function group(fields: Record<string, AnyFilter>) {
-  const schema = z.strictObject(fields).optional();
-  const metas: Record<string, FilterMeta> = {};
-  for (const [k, v] of Object.entries(fields)) metas[k] = filterRegistry.get(v)!;
-  groupRegistry.set(schema, metas);
-  return schema;
+  return z.strictObject(fields).optional();
 }
 
 /** sort_by: {asc|desc: field} */
@@ -132,7 +127,7 @@ export function sortBy(fields: readonly [string, ...string[]]) {
     .strictObject({ asc: z.enum(fields).optional(), desc: z.enum(fields).optional() })
     .refine((o) => (o.asc === undefined) !== (o.desc === undefined), { message: 'give exactly one of asc or desc' })
     .optional()
-    .describe(`Sort: {"asc"|"desc": ${fields.join('|')}}`);
+    .describe('One of asc or desc');
 }
 
 /** The paging parameters every list tool takes. */
@@ -160,3 +155,40 @@ export const customFields = z
   .describe('Custom fields defined in Chargebee, e.g. {"cf_region":"emea"}');
 
 export const currency = z.string().regex(/^[A-Z]{3}$/, { message: 'an ISO 4217 code like USD' });
+
+/**
+ * Null means omitted: strict-mode tool converters (OpenAI's among them) make every optional
+ * parameter required-but-nullable and send null for the ones the model leaves out. Drops the
+ * nulls given for optional keys, at any depth of the schema's objects, arrays and filters,
+ * before validation; never inside free-form objects (meta_data, custom_fields), whose values
+ * are the caller's own. A null for a required key stays, for the validator to refuse.
+ */
+export function omitNulls(schema: z.ZodType, value: unknown): unknown {
+  const def = (schema as unknown as { def: Record<string, any> }).def;
+  switch (def.type) {
+    case 'optional':
+    case 'default':
+    case 'readonly':
+      return omitNulls(def.innerType, value);
+    case 'array':
+      return Array.isArray(value) ? value.map((v) => omitNulls(def.element, v)) : value;
+    case 'object': {
+      if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) {
+        const field: z.ZodType | undefined = Object.hasOwn(def.shape, k) ? def.shape[k] : undefined;
+        if (v === null && field && omittable(field)) continue;
+        out[k] = field ? omitNulls(field, v) : v;
+      }
+      return out;
+    }
+    default:
+      return value;
+  }
+}
+
+/** Optional and not itself accepting null. */
+function omittable(schema: z.ZodType): boolean {
+  const def = (schema as unknown as { def: Record<string, any> }).def;
+  return (def.type === 'optional' || def.type === 'default') && (def.innerType as { def: { type: string } }).def.type !== 'nullable';
+}

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ElicitRequest, ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import { startHarness, text, type ElicitHandler, type Harness } from './helpers/harness.js';
+import { startHarness, text, writesOf, type ElicitHandler, type Harness } from './helpers/harness.js';
 
 type Asked = ElicitRequest['params'] & { message: string; requestedSchema?: any };
 
@@ -203,7 +203,7 @@ describe('no answer within the token lifetime', () => {
     const r = await h.call('cancel_subscription_for_items', { ...SUB, confirm_token: pv.structuredContent.confirm_token });
     expect(r.isError).toBe(true);
     expect(text(r)).toMatch(/No answer from the person before the confirm token expired.*Nothing was sent/s);
-    expect((await h.requests()).filter((q) => q.method === 'POST')).toHaveLength(0);
+    expect(writesOf(await h.requests())).toHaveLength(0);
     const events = readFileSync(auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l).event);
     expect(events).toEqual(['preview', 'refused']);
   });
@@ -217,7 +217,7 @@ describe('approval modes', () => {
     hs.push(h);
     return h;
   };
-  const writes = async (h: Harness) => (await h.requests()).filter((r) => r.method === 'POST');
+  const writes = async (h: Harness) => writesOf(await h.requests()); // previews' estimate POSTs change nothing
 
   it('auto with a client that cannot ask: the token alone writes, marked approval "token"', async () => {
     const h = await start('auto');

@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 import { createServer } from '../src/server.js';
 import type { SandboxOptions } from '../src/sandbox/index.js';
-import { text } from './helpers/harness.js';
+import { text, writesOf } from './helpers/harness.js';
 
 /**
  * Issue #4: the gateway client under faults. Every test runs the whole server
@@ -305,14 +305,14 @@ describe('confirmed writes under faults: exactly once, one idempotency key', () 
     const lost = await r.call('cancel_subscription_for_items', { ...args, confirm_token: p.structuredContent.confirm_token });
     expect(lost.isError).toBe(true);
     await r.clearFaults();
-    const sentFirst = (await r.requests()).filter((q) => q.method === 'POST').length;
+    const sentFirst = writesOf(await r.requests()).length;
     const { value: again } = await timed('write: cancellation, every response lost, then the same token again', () => r.call('cancel_subscription_for_items', { ...args, confirm_token: p.structuredContent.confirm_token }), (v) =>
       `${v.isError ? 'refused' : 'sent'}: ${text(v).split('\n')[0]!.slice(0, 90)}`,
     );
     // The lost attempts were applied (once, under one key): the target changed, so nothing is resent.
     expect(again.isError).toBe(true);
     expect(text(again)).toMatch(/may or may not have been applied\. Nothing was sent again/);
-    const posts = (await r.requests()).filter((q) => q.method === 'POST');
+    const posts = writesOf(await r.requests()); // the previews' estimate POSTs change nothing
     expect(posts).toHaveLength(sentFirst);
     expect(posts.every((q) => q.path === path)).toBe(true);
     expect(new Set(posts.map((q) => q.headers['chargebee-idempotency-key'])).size).toBe(1);
@@ -342,7 +342,7 @@ describe('confirmed writes under faults: exactly once, one idempotency key', () 
     const done = await r.call('cancel_subscription_for_items', { ...args, confirm_token: p.structuredContent.confirm_token });
     expect(done.isError, text(done)).toBeFalsy();
     expect(done.structuredContent.result.subscription.status).toBe('non_renewing');
-    const posts = (await r.requests()).filter((q) => q.method === 'POST');
+    const posts = writesOf(await r.requests());
     expect(posts).toHaveLength(2);
     expect(new Set(posts.map((q) => q.headers['chargebee-idempotency-key'])).size).toBe(1);
   });
@@ -471,7 +471,11 @@ describe('cancellation', () => {
     await r.fault({ match: { method: 'POST', path: CUSTOMERS }, times: 1, fault: { delay_ms: 5000 } });
     const ac = new AbortController();
     const pending = r.call('create_customer', { ...args, confirm_token: token }, ac.signal);
-    await until(() => r.rt.gateway.stats().inFlight === 1);
+    // Abort once the write itself (not the target re-check before it) has reached the gateway.
+    for (const t0 = Date.now(); !(await r.requests()).some((q) => q.method === 'POST' && q.path === CUSTOMERS); ) {
+      if (Date.now() - t0 > 4000) throw new Error('the write never reached the sandbox');
+      await new Promise((res) => setTimeout(res, 20));
+    }
     ac.abort();
     await expect(pending).rejects.toThrow();
     await until(() => r.rt.gateway.stats().inFlight === 0, 1000);

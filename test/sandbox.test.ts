@@ -267,7 +267,7 @@ describe('lists, filters and pagination', () => {
     const r = await cb('GET', '/subscriptions', { query: 'limit=100&status[in]=["active","in_trial"]' });
     expect(r.status).toBe(200);
     const statuses = r.body.list.map((e: { subscription: { status: string } }) => e.subscription.status);
-    expect(statuses.length).toBe(8);
+    expect(statuses.length).toBe(11);
     expect(statuses.every((s: string) => s === 'active' || s === 'in_trial')).toBe(true);
     expect(r.body.list[0]).toHaveProperty('customer');
     // The same filter percent-encoded, as URLSearchParams sends it.
@@ -307,7 +307,7 @@ describe('lists, filters and pagination', () => {
     const asc = await allPages('/customers', { limit: '4', 'sort_by[asc]': 'created_at' });
     expect(asc.ids).toEqual([...ids].reverse());
     const subs = await allPages('/subscriptions', { limit: '3', 'sort_by[desc]': 'updated_at' });
-    expect(new Set(subs.ids).size).toBe(15);
+    expect(new Set(subs.ids).size).toBe(18);
     const firstPage = await cb('GET', '/customers');
     expect(firstPage.body.list).toHaveLength(10); // default limit
   });
@@ -388,7 +388,7 @@ describe('subscriptions (Product Catalog 2.0)', () => {
   it('creates a subscription for items with an immediate paid invoice', async () => {
     const form = 'subscription_items[item_price_id][0]=pro-USD-monthly&subscription_items[quantity][0]=1'
       + '&subscription_items[item_price_id][1]=extra-seats-USD-monthly&subscription_items[quantity][1]=2'
-      + '&coupon_ids[0]=WELCOME10&id=sub_new&meta_data={"source":"test"}&cf_channel=partner&po_number=PO-1';
+      + '&coupon_ids[0]=WELCOME10&id=sub_new&meta_data={"source":"test"}&cf_channel=partner&po_number=PO-1&trial_end=0';
     const r = await cb('POST', '/customers/cust_acme_03/subscription_for_items', { form });
     expect(r.status).toBe(200);
     expect(r.body.subscription).toMatchObject({

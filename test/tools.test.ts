@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startHarness, text, type Harness } from './helpers/harness.js';
+import { startHarness, text, writesOf, type Harness } from './helpers/harness.js';
 
 /**
  * Every tool through the official SDK Client → our server → gateway client →
@@ -17,7 +17,7 @@ const ok = async (name: string, args: Record<string, unknown> = {}) => {
   expect(r.isError, `${name}: ${text(r)}`).toBeFalsy();
   return r.structuredContent;
 };
-const posts = async () => (await h.requests()).filter((r) => r.method !== 'GET');
+const posts = async () => writesOf(await h.requests());
 
 describe('reads', () => {
   it('list_customers pages with next_offset passed back unchanged', async () => {
@@ -173,9 +173,10 @@ describe('writes: preview, confirm, replay', () => {
     expect(p).toMatchObject({ status: 'confirmation_required', action: 'cancel_subscription_for_items', connection_id: 'sandbox-acme' });
     expect(Date.parse(p.expires_at)).toBeGreaterThan(Date.now());
     expect(p.target.customer).toMatchObject({ id: 'cust_acme_01', name: 'Ada Lovelace', email: 'ada@analytical.example' });
-    expect(p.target.subscription).toMatchObject({ id: 'sub_acme_01', status: 'active', current_term_end: '2026-12-01', recurring_amount: '$49.00 per month' });
-    expect(p.effect).toMatch(/end of the current term on 2026-12-01/);
-    expect(p.effect).toMatch(/no refund; the next invoice of \$49\.00 due 2026-12-01 will not be raised/);
+    expect(p.target.subscription).toMatchObject({ id: 'sub_acme_01', status: 'active', current_term_end: '2026-12-01', recurring_amount: '$49.00 per month before discounts and tax' });
+    expect(p.target.money).toMatchObject({ source: 'estimate', status_after: 'non_renewing', cancels_on: '2026-12-01', credit: null });
+    expect(p.effect).toMatch(/on 2026-12-01 \(the end of the current term\): until then it is non_renewing/);
+    expect(p.effect).toMatch(/No credit or refund/);
     expect(await posts()).toEqual([]);
 
     const done = await ok('cancel_subscription_for_items', { ...args, confirm_token: p.confirm_token });
@@ -195,8 +196,8 @@ describe('writes: preview, confirm, replay', () => {
 
   it('an immediate cancellation with proration says what is credited', async () => {
     const p = await ok('cancel_subscription_for_items', { subscription_id: 'sub_acme_02', cancel_option: 'immediately', credit_option_for_current_term_charges: 'prorate' });
-    expect(p.effect).toMatch(/immediately: status becomes cancelled now/);
-    expect(p.effect).toMatch(/prorated credit note of about \$\d+\.\d\d/);
+    expect(p.effect).toMatch(/at once: status becomes cancelled today/);
+    expect(p.effect).toMatch(/Credit: a refundable credit note of \$\d+\.\d\d/);
   });
 
   it('cancelling an already cancelled subscription is refused at the preview', async () => {
@@ -234,7 +235,7 @@ describe('writes: preview, confirm, replay', () => {
   it('create_customer encodes nested fields, meta_data and custom fields; the preview warns of a duplicate email', async () => {
     const args = { first_name: 'John Doe', email: 'ada@analytical.example', billing_address: { city: 'Walnut', country: 'US' }, meta_data: { plan: 'pro' }, custom_fields: { cf_region: 'emea' } };
     const p = await ok('create_customer', args);
-    expect(p.effect).toMatch(/1 customer\(s\) already use this email \(cust_acme_01\)/);
+    expect(p.effect).toMatch(/1 customer\(s\) already use this email \("cust_acme_01"\)/);
     const done = await ok('create_customer', { ...args, confirm_token: p.confirm_token });
     expect(done.result.customer).toMatchObject({ first_name: 'John Doe', cf_region: 'emea', meta_data: { plan: 'pro' } });
     const [post] = await posts();
@@ -252,8 +253,8 @@ describe('writes: preview, confirm, replay', () => {
   it('create_subscription_for_items shows prices and the first charge, then creates it', async () => {
     const args = { customer_id: 'cust_acme_04', subscription_items: [{ item_price_id: 'pro-USD-monthly' }, { item_price_id: 'extra-seats-USD-monthly', quantity: 2 }] };
     const p = await ok('create_subscription_for_items', args);
-    expect(p.effect).toMatch(/pro-USD-monthly ×1 at \$99\.00.*extra-seats-USD-monthly ×2 at \$10\.00/);
-    expect(p.effect).toMatch(/invoice of about \$119\.00/);
+    expect(p.effect).toMatch(/"pro-USD-monthly" ×1 \(flat fee \$99\.00 per month\), "extra-seats-USD-monthly" ×2 \(\$10\.00 per unit × 2 = \$20\.00 per month\)/);
+    expect(p.effect).toMatch(/in_trial until .*the plan price's own 14-day trial.*First invoice: \$119\.00 on/);
     const done = await ok('create_subscription_for_items', { ...args, confirm_token: p.confirm_token });
     expect(done.result.subscription.customer_id).toBe('cust_acme_04');
     const [post] = await posts();
@@ -264,7 +265,7 @@ describe('writes: preview, confirm, replay', () => {
 
   it('an archived price is refused at the preview', async () => {
     const r = await h.call('create_subscription_for_items', { customer_id: 'cust_acme_04', subscription_items: [{ item_price_id: 'legacy-USD-monthly' }] });
-    expect(text(r)).toMatch(/legacy-USD-monthly is archived/);
+    expect(text(r)).toMatch(/"legacy-USD-monthly" is archived/);
   });
 
   it('checkout_new_subscription and create_portal_session mint links after confirmation', async () => {
@@ -275,7 +276,7 @@ describe('writes: preview, confirm, replay', () => {
     expect(page.result.hosted_page).toMatchObject({ type: 'checkout_new', state: 'created' });
     const ps = { customer: { id: 'cust_acme_01' } };
     const p2 = await ok('create_portal_session', ps);
-    expect(p2.effect).toMatch(/signs in as Ada Lovelace/);
+    expect(p2.effect).toMatch(/signs in as customer "cust_acme_01" \("Ada Lovelace", "ada@analytical.example"\)/);
     const session = await ok('create_portal_session', { ...ps, confirm_token: p2.confirm_token });
     expect(session.result.portal_session.access_url).toMatch(/^http:\/\/127\.0\.0\.1/);
   });

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
 import { customFields, f, id, metaData, paging, sortBy, currency } from '../src/schema.js';
-import { customerSummary, fullName, who } from '../src/summary.js';
+import { billingConsequences } from '../src/preview/customers.js';
+import { customerSummary, fullName, quote, who } from '../src/summary.js';
 
 const CHANNELS = ['web', 'app_store', 'play_store'] as const;
 const OFFLINE = ['no_preference', 'cash', 'check', 'bank_transfer', 'ach_credit', 'sepa_credit', 'boleto'] as const;
@@ -98,7 +99,7 @@ export const customerTools = [
       const name = fullName(args) ?? args.company ?? args.email ?? 'a new customer';
       return {
         target: { new_customer: { id: args.id, name: fullName(args), email: args.email, company: args.company }, existing_with_same_email: dupes.length ? dupes : undefined },
-        effect: `Creates customer ${name}${args.email ? ` <${args.email}>` : ''}${args.id ? ` with id ${args.id}` : ''}. Nothing is charged.${dupes.length ? ` Note: ${dupes.length} customer(s) already use this email (${dupes.map((d: any) => d.id).join(', ')}).` : ''}`,
+        effect: `Creates customer ${quote(name)}${args.email ? ` <${quote(args.email)}>` : ''}${args.id ? ` with id ${quote(args.id)}` : ''}. Nothing is charged.${dupes.length ? ` Note: ${dupes.length} customer(s) already use this email (${dupes.map((d: any) => quote(d.id)).join(', ')}).` : ''}`,
         version: null,
       };
     },
@@ -123,14 +124,11 @@ export const customerTools = [
         if (JSON.stringify(before) !== JSON.stringify(v)) changes[k] = { from: before ?? null, to: v };
       }
       const list = Object.entries(changes).map(([k, c]) => `${k} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`);
-      const billing = changes.auto_collection
-        ? changes.auto_collection.to === 'off'
-          ? ' Future invoices will no longer be charged automatically.'
-          : ' Future invoices will be charged to the payment method on file automatically.'
-        : ' No billing change.';
+      const billing = billingConsequences(changes);
+      const billingText = billing.length ? ` Billing: ${billing.join(' ')}` : ' No billing change: none of these fields affects invoices, taxes or payment collection.';
       return {
         target: { customer: customerSummary(customer, card), changes },
-        effect: list.length ? `Updates ${who(customer)}: ${list.join('; ')}.${billing}` : `No field of ${who(customer)} would change.`,
+        effect: list.length ? `Updates ${who(customer)}: ${list.join('; ')}.${billingText}` : `No field of ${who(customer)} would change.`,
         version: String(customer.resource_version ?? customer.updated_at ?? ''),
       };
     },

@@ -1,8 +1,7 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
-import { ToolError } from '../src/errors.js';
 import { UNIX_SECONDS, id } from '../src/schema.js';
-import { customerSummary, money } from '../src/summary.js';
+import { checkoutPreview } from '../src/preview/subscriptions.js';
 
 export const hostedPageTools = [
   {
@@ -45,21 +44,6 @@ export const hostedPageTools = [
       pass_thru_content: z.string().max(2048).optional().describe('Opaque text returned with the result'),
       layout: z.enum(['in_app', 'full_page']).optional().describe('Checkout layout'),
     }),
-    async preview(args, t) {
-      const prices = await Promise.all(args.subscription_items.map((i: any) => t.get('/item_prices/{item_price_id}', i)));
-      const items = args.subscription_items.map((i: any, n: number) => {
-        const p = prices[n].item_price;
-        if (p.status !== 'active') throw new ToolError(`Item price ${p.id} is ${p.status}: choose an active price.`);
-        return { item_price_id: p.id, quantity: i.quantity ?? 1, price: money(i.unit_price ?? p.price, p.currency_code), period: p.period_unit ? `${p.period ?? 1} ${p.period_unit}` : 'one-time' };
-      });
-      const existing = args.customer?.id ? await t.get('/customers', {}, { id: { is: args.customer.id }, limit: 1 }) : undefined;
-      const cust = existing?.list?.[0]?.customer;
-      const forWhom = cust ? `existing customer ${customerSummary(cust).name ?? cust.id} <${cust.email ?? ''}>` : args.customer?.email ? `${args.customer.email}` : 'whoever opens it';
-      return {
-        target: { items, customer: cust ? customerSummary(cust) : args.customer },
-        effect: `Creates a checkout link for ${forWhom} to subscribe to ${items.map((i: any) => `${i.item_price_id} ×${i.quantity} at ${i.price} (${i.period})`).join(', ')}. Nothing is charged until the checkout is completed; anyone with the link can complete it until it expires.`,
-        version: null,
-      };
-    },
+    preview: checkoutPreview,
   },
 ] as const satisfies readonly ToolDef[];

@@ -1,8 +1,7 @@
 import * as z from 'zod';
-import type { Args, TargetReader, ToolDef } from '../src/catalog.js';
-import { ToolError } from '../src/errors.js';
+import type { ToolDef } from '../src/catalog.js';
+import { cancelPreview, createForItemsPreview, createPc1Preview } from '../src/preview/subscriptions.js';
 import { UNIX_SECONDS, customFields, f, id, metaData, paging, sortBy } from '../src/schema.js';
-import { customerSummary, day, itemsTotal, money, period, subscriptionSummary, who } from '../src/summary.js';
 
 const STATUSES = ['future', 'in_trial', 'active', 'non_renewing', 'paused', 'cancelled', 'transferred'] as const;
 const CANCEL_REASONS = ['not_paid', 'no_card', 'fraud_review_failed', 'non_compliant_eu_customer', 'tax_calculation_failed', 'currency_incompatible_with_gateway', 'non_compliant_customer'] as const;
@@ -26,56 +25,6 @@ const cancelOptions = {
 
 const requireCancelAt = (a: { cancel_option?: string; cancel_at?: number }) => (a.cancel_option === 'specific_date') === (a.cancel_at !== undefined);
 const cancelAtMessage = { message: 'cancel_at is required with cancel_option specific_date, and only then', path: ['cancel_at'] };
-
-async function fetchSubscription(args: Args, t: TargetReader) {
-  const { subscription, customer, card } = await t.get('/subscriptions/{subscription_id}', args);
-  if (subscription.status === 'cancelled' || subscription.status === 'transferred') {
-    throw new ToolError(
-      `Subscription ${subscription.id} of ${who(customer)} is already ${subscription.status}${subscription.cancelled_at ? ` (since ${day(subscription.cancelled_at)})` : ''}: there is nothing to cancel.`,
-    );
-  }
-  return { subscription, customer, card };
-}
-
-/** The plain-language consequence of a cancellation, for the preview. */
-function cancelEffect(s: any, customer: any, args: Args): string {
-  const cur = s.currency_code;
-  const recurring = s.subscription_items ? itemsTotal(s.subscription_items) : s.plan_amount ?? s.plan_unit_price;
-  const next = s.next_billing_at ? `the next invoice of ${money(recurring, cur)} due ${day(s.next_billing_at)} will not be raised` : 'no further invoices will be raised';
-  const option = args.cancel_option ?? (args.end_of_term ? 'end_of_term' : 'immediately');
-  const whoText = `subscription ${s.id} of ${who(customer)} (${s.status}, ${money(recurring, cur)} ${period(s)})`;
-  if (option === 'end_of_term' || option === 'end_of_billing_term') {
-    const end = day(s.current_term_end) ?? 'the end of the current term';
-    return `Schedules cancellation of ${whoText}: it stays ${s.status} until the end of the current term on ${end}, then cancels (status non_renewing until then). Billing stops after ${end}; no refund; ${next}.`;
-  }
-  if (option === 'specific_date') {
-    return `Schedules cancellation of ${whoText} on ${day(args.cancel_at)}. Billing stops then; ${next}.`;
-  }
-  const termAmount = money(recurring, cur);
-  let credit = `no credit or refund for the unused part of the current term (paid ${termAmount})`;
-  if (args.credit_option_for_current_term_charges === 'prorate' && s.current_term_start && s.current_term_end) {
-    const now = Date.now() / 1000;
-    const unused = Math.max(0, Math.min(1, (s.current_term_end - now) / (s.current_term_end - s.current_term_start)));
-    credit = `a prorated credit note of about ${money(Math.round(recurring * unused), cur)} for the unused part of the term`;
-  } else if (args.credit_option_for_current_term_charges === 'full') {
-    credit = `a credit note for the full current-term charge of ${termAmount}`;
-  }
-  const unbilled = args.unbilled_charges_option === 'delete' ? ' Unbilled charges are deleted.' : args.unbilled_charges_option === 'invoice' ? ' Unbilled charges are invoiced now.' : '';
-  return `Cancels ${whoText} immediately: status becomes cancelled now and billing stops; ${next}; ${credit}.${unbilled}`;
-}
-
-async function cancelPreview(args: Args, t: TargetReader, pc: 1 | 2) {
-  const { subscription, customer, card } = await fetchSubscription(args, t);
-  const isPc2 = Array.isArray(subscription.subscription_items);
-  if (pc === 1 && isPc2) {
-    throw new ToolError(`Subscription ${subscription.id} is on Product Catalog 2.0 (it has subscription_items): use cancel_subscription_for_items.`);
-  }
-  return {
-    target: { subscription: subscriptionSummary(subscription), customer: customerSummary(customer, card) },
-    effect: cancelEffect(subscription, customer, args),
-    version: String(subscription.resource_version ?? subscription.updated_at ?? ''),
-  };
-}
 
 const subscriptionItem = z.strictObject({
   item_price_id: id('Item price id (first entry: a plan price)'),
@@ -160,18 +109,7 @@ export const subscriptionTools = [
       meta_data: metaData,
       custom_fields: customFields,
     }),
-    async preview(args, t) {
-      const { plan } = await t.get('/plans/{plan_id}', args);
-      const price = args.plan_unit_price ?? plan.price;
-      const qty = args.plan_quantity ?? 1;
-      const charge = money(price * qty, plan.currency_code);
-      const when = args.trial_end ? `no charge until the trial ends on ${day(args.trial_end)}, then ${charge}` : args.start_date ? `starts on ${day(args.start_date)}, first charge ${charge}` : `an invoice of about ${charge} (before addons, tax and coupons) is raised now`;
-      return {
-        target: { plan: { id: plan.id, name: plan.name, price: money(plan.price, plan.currency_code), period: `${plan.period} ${plan.period_unit}` }, customer: args.customer },
-        effect: `Creates customer ${args.customer?.email ?? '(no email)'} and subscribes them to ${plan.name ?? plan.id} ×${qty}: ${when}; then ${charge} every ${plan.period} ${plan.period_unit}(s).`,
-        version: String(plan.resource_version ?? plan.updated_at ?? ''),
-      };
-    },
+    preview: createPc1Preview,
   },
   {
     name: 'create_subscription_for_items',
@@ -194,38 +132,7 @@ export const subscriptionTools = [
       meta_data: metaData,
       custom_fields: customFields,
     }),
-    async preview(args, t) {
-      const { customer, card } = await t.get('/customers/{customer_id}', args);
-      const prices = await Promise.all(args.subscription_items.map((i: any) => t.get('/item_prices/{item_price_id}', i)));
-      const lines = args.subscription_items.map((i: any, n: number) => {
-        const p = prices[n].item_price;
-        if (p.status !== 'active') throw new ToolError(`Item price ${p.id} is ${p.status}: choose an active price (list_item_prices with status {"is":"active"}).`);
-        const unit = i.unit_price ?? p.price ?? 0;
-        const qty = i.quantity ?? 1;
-        return { item_price_id: p.id, name: p.external_name ?? p.name, type: p.item_type, quantity: qty, unit_price: money(unit, p.currency_code), amount: unit * (p.pricing_model === 'flat_fee' ? 1 : qty), currency: p.currency_code, period: p.period_unit ? `${p.period ?? 1} ${p.period_unit}` : 'one-time' };
-      });
-      const currencies = new Set(lines.map((l: any) => l.currency));
-      if (currencies.size > 1) throw new ToolError(`The item prices mix currencies (${[...currencies].join(', ')}): use prices of one currency.`);
-      const cur = lines[0].currency;
-      const total = money(lines.reduce((s: number, l: any) => s + l.amount, 0), cur);
-      const pay = customer.auto_collection === 'on' && card ? ` charged to ${card.card_type ?? 'card'} ${card.masked_number ?? ''}`.trimEnd() : ' left for the customer to pay';
-      const when = args.trial_end
-        ? `No charge until the trial ends on ${day(args.trial_end)}; then ${total} per term`
-        : args.start_date
-          ? `Starts on ${day(args.start_date)}; first invoice about ${total}`
-          : args.invoice_immediately === false
-            ? `Charges of about ${total} are added to the next invoice`
-            : `An invoice of about ${total} (before tax and coupons) is raised now and${pay}`;
-      return {
-        target: {
-          customer: customerSummary(customer, card),
-          items: lines.map(({ amount: _a, currency: _c, ...l }: any) => l),
-          coupon_ids: args.coupon_ids,
-        },
-        effect: `Subscribes ${who(customer)} to ${lines.map((l: any) => `${l.item_price_id} ×${l.quantity} at ${l.unit_price} (${l.period})`).join(', ')}. ${when}.`,
-        version: [customer.resource_version, ...prices.map((p: any) => p.item_price.resource_version ?? p.item_price.updated_at)].join('|'),
-      };
-    },
+    preview: createForItemsPreview,
   },
   {
     name: 'cancel_subscription',

@@ -140,12 +140,13 @@ export class WriteGuard {
     }
   }
 
-  /** The token's first use: re-read, ask, lock, re-check, send. */
+  /** The token's first use: (for a person: re-read and ask), then lock, re-check, send. */
   private async firstUse(job: Job, approver: Approver): Promise<CallToolResult> {
     const { entry, ctx, token } = job;
     const def = entry.def;
-    let approval: 'elicitation' | 'token' = approver.via;
-    const base = { tool: def.name, connection: job.connection, caller: ctx.caller, token_id: job.tokenId, approval };
+    // The token alone approves: the one read is the re-check under the target's lock, just before sending.
+    if (approver.via === 'token') return this.send(job, 'token', undefined, false);
+    const base = { tool: def.name, connection: job.connection, caller: ctx.caller, token_id: job.tokenId, approval: approver.via };
     let p: Preview;
     try {
       // The person is asked about the target as it is now, not as it was at the preview.
@@ -162,8 +163,7 @@ export class WriteGuard {
         await this.finish(job, 'claimed', outcome, false);
         return outcome;
       }
-      approval = answer.via;
-      await this.audit({ ...base, approval, event: 'approved', target: p.target, effect: p.effect });
+      await this.audit({ ...base, event: 'approved', target: p.target, effect: p.effect });
     } catch (e) {
       if (e instanceof ApprovalError && e.kind === 'timeout') {
         await this.audit({ ...base, event: 'refused', error: e.message });
@@ -175,44 +175,41 @@ export class WriteGuard {
       if (e instanceof ToolError) await this.audit({ ...base, event: 'refused', error: e.message });
       throw e;
     }
-    return this.send(job, approval, p, false);
+    return this.send(job, 'elicitation', p, false);
   }
 
   /** A later use of a token whose write got no answer: resend only if the target is as previewed. */
-  private async resend(job: Job): Promise<CallToolResult> {
-    let p: Preview;
-    try {
-      p = await this.readTarget(job.entry, job.args, job.connection, job.ctx.signal);
-    } catch (e) {
-      if (e instanceof ToolError && !(e instanceof GatewayError && (e.info.source === 'network' || e.info.retryable))) {
-        // The target cannot be written any more (e.g. already cancelled): the first attempt probably was.
-        const err = unknownOutcome(job.entry.def.name, `The earlier attempt with this confirm token got no answer, and the target has changed since the preview (${e.message})`);
-        await this.finish(job, 'claimed', this.o.results.error(err), true);
-        await this.audit({ tool: job.entry.def.name, connection: job.connection, caller: job.ctx.caller, token_id: job.tokenId, event: 'refused', error: err.message });
-        throw err;
-      }
-      await this.o.ledger.swap(job.token.nonce, 'claimed', { state: 'unknown', at: Date.now(), sent: true }, job.token.expires).catch(() => {});
-      throw e;
-    }
-    return this.send(job, 'token', p, true);
+  private resend(job: Job): Promise<CallToolResult> {
+    return this.send(job, 'token', undefined, true);
   }
 
-  /** Under the target's lock: check the target once more, record `sent` durably, send once, record the outcome. */
-  private async send(job: Job, approval: 'elicitation' | 'token', seen: Preview, resend: boolean): Promise<CallToolResult> {
+  /**
+   * Under the target's lock: read the target (fully when nothing was read yet; else only to compare
+   * versions), record `sent` durably, send once, record the outcome.
+   */
+  private async send(job: Job, approval: 'elicitation' | 'token', asked: Preview | undefined, resend: boolean): Promise<CallToolResult> {
     const { entry, ctx, token } = job;
     const def = entry.def;
     const maton = def.api === 'maton';
-    const base = { tool: def.name, connection: job.connection, caller: ctx.caller, token_id: job.tokenId, approval, target: seen.target };
+    const audited = { tool: def.name, connection: job.connection, caller: ctx.caller, token_id: job.tokenId, approval };
     let unlock: (() => Promise<void>) | undefined;
+    let seen: Preview;
     try {
       try {
         unlock = await this.o.ledger.lock(job.lockKey, LOCK_HOLD_MS, LOCK_WAIT_MS, ctx.signal);
         // Under the lock: another token on this target may have written since (or a resend's first attempt may have applied).
-        const now = await this.readTarget(entry, job.args, job.connection, ctx.signal);
+        const now = await this.readTarget(entry, job.args, job.connection, ctx.signal, asked === undefined).catch((e: unknown) => {
+          // A resend whose target can no longer take the write (e.g. already cancelled): the first attempt probably applied.
+          if (resend && e instanceof ToolError && !(e instanceof GatewayError && (e.info.source === 'network' || e.info.retryable))) {
+            throw unknownOutcome(def.name, `The earlier attempt with this confirm token got no answer, and the target has changed since the preview (${e.message})`);
+          }
+          throw e;
+        });
         if (!this.o.tokens.sameVersion(token.version, now.version)) {
           if (resend) throw unknownOutcome(def.name, 'The earlier attempt with this confirm token got no answer, and the target has changed since the preview');
           this.o.tokens.checkVersion(token.version, now.version, `The target of ${def.name}`);
         }
+        seen = asked ?? now;
       } catch (e) {
         const err = e instanceof LockTimeout ? new ToolError(`Another write to this target is still in progress (${e.message}). Nothing was sent; call again shortly.`, { reason: 'target_busy' }) : e;
         if (resend) {
@@ -220,9 +217,11 @@ export class WriteGuard {
           if (err instanceof ToolError && (err.details as { reason?: string }).reason === 'outcome_unknown') await this.finish(job, 'claimed', this.o.results.error(err), true);
           else await this.o.ledger.swap(token.nonce, 'claimed', { state: 'unknown', at: Date.now(), sent: true }, token.expires).catch(() => {});
         } else await this.o.ledger.release(token.nonce).catch(() => {});
-        if (err instanceof ToolError) await this.audit({ ...base, event: 'refused', error: err.message });
+        if (err instanceof ToolError) await this.audit({ ...audited, event: 'refused', error: err.message });
         throw err;
       }
+      const base = { ...audited, target: seen.target };
+      if (approval === 'token' && !resend) await this.audit({ ...base, event: 'approved', effect: seen.effect });
       const call = requestFor(entry, job.args, job.connection, ctx.signal);
       if (!maton) call.idempotencyKey = this.o.tokens.idempotencyKey(token.nonce);
       const idem = call.idempotencyKey ? { idempotency_key: call.idempotencyKey } : {};
@@ -316,9 +315,9 @@ export class WriteGuard {
   }
 
   /** The tool's preview of its target, with a malformed upstream answer reported as a tool error. */
-  private async readTarget(entry: Entry, args: Args, connection: string | null, signal: AbortSignal): Promise<Preview> {
+  private async readTarget(entry: Entry, args: Args, connection: string | null, signal: AbortSignal, estimates = true): Promise<Preview> {
     try {
-      return await entry.def.preview!(args, targetReader(this.o.gateway, connection, signal));
+      return await entry.def.preview!(args, targetReader(this.o.gateway, connection, signal, estimates));
     } catch (e) {
       throw asShapeError(e, `Reading the target of ${entry.def.name}`);
     }

@@ -8,9 +8,11 @@ import {
   type HttpResponse,
 } from './http.js';
 import { invoicePdf } from './invoices.js';
-import { CUSTOMERS, INVOICES, ITEM_PRICES, ITEMS, listHandler, retrieveHandler, SUBSCRIPTIONS } from './lists.js';
+import { COUPONS, CUSTOMERS, INVOICES, ITEM_PRICES, ITEMS, listHandler, retrieveHandler, SUBSCRIPTIONS } from './lists.js';
 import type { Env, Site } from './store.js';
-import { cancelForItems, checkoutNewForItems, createSubscriptionForItems } from './subscriptions.js';
+import {
+  cancelForItems, cancelForItemsEstimate, checkoutNewForItems, createSubscriptionForItems, createSubscriptionForItemsEstimate,
+} from './subscriptions.js';
 
 /** What a route handler receives. It returns the response body (200) or throws an ApiError. */
 export interface Call {
@@ -37,11 +39,17 @@ const ROUTES: [method: string, pattern: string, handler: Handler][] = [
   ['GET', 'customers/:id', retrieveHandler(CUSTOMERS)],
   ['POST', 'customers/:id', updateCustomer],
   ['POST', 'customers/:customer_id/subscription_for_items', createSubscriptionForItems],
+  ['POST', 'customers/:customer_id/create_subscription_for_items_estimate', createSubscriptionForItemsEstimate],
+  ['GET', 'customers/:customer_id/create_subscription_estimate', pc1],
   ['GET', 'subscriptions', listHandler(SUBSCRIPTIONS)],
   ['POST', 'subscriptions', pc1],
   ['GET', 'subscriptions/:id', retrieveHandler(SUBSCRIPTIONS)],
   ['POST', 'subscriptions/:id/cancel', pc1],
   ['POST', 'subscriptions/:id/cancel_for_items', cancelForItems],
+  ['POST', 'subscriptions/:id/cancel_subscription_for_items_estimate', cancelForItemsEstimate],
+  ['POST', 'subscriptions/:id/cancel_subscription_estimate', pc1],
+  ['POST', 'estimates/create_subscription', pc1],
+  ['GET', 'coupons/:id', retrieveHandler(COUPONS)],
   ['GET', 'items', listHandler(ITEMS)],
   ['GET', 'items/:id', retrieveHandler(ITEMS)],
   ['GET', 'item_prices', listHandler(ITEM_PRICES)],

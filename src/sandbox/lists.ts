@@ -7,7 +7,7 @@ import { matchesAll, str, type Conditions, type FilterSpec } from './filters.js'
 import { notFound, paramError } from './http.js';
 import { boolean, choice, decode, integer, object, text, type Fields, type Schema } from './params.js';
 import type { Collection, Row, Site } from './store.js';
-import type { Customer, Invoice, Item, ItemPrice, Subscription } from './types.js';
+import type { Coupon, Customer, Invoice, Item, ItemPrice, Subscription } from './types.js';
 
 interface ListSpec<T extends { id: string }> {
   /** Resource name in messages: `Customer cust_x not found`. */
@@ -67,6 +67,16 @@ export const ITEM_PRICES: ListSpec<ItemPrice> = {
   sortable: [],
   order: 'updated_at',
   entry: (item_price) => ({ item_price }),
+};
+
+/** Retrieve only (GET /coupons/{id}): previews read a coupon to state its discount. */
+export const COUPONS: ListSpec<Coupon> = {
+  label: 'Coupon',
+  collection: (site) => site.coupons,
+  filters: {},
+  sortable: [],
+  order: 'updated_at',
+  entry: (coupon) => ({ coupon }),
 };
 
 export const INVOICES: ListSpec<Invoice> = {

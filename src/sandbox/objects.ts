@@ -90,12 +90,17 @@ export function attachCard(customer: Customer, cardType: keyof typeof CARD_IIN, 
 
 // ---------------------------------------------------------------- subscriptions
 
+/** What one term of an item costs: a flat fee is billed once whatever the quantity; per unit, unit price × quantity. */
+export function itemAmount(pricingModel: ItemPrice['pricing_model'], unitPrice: number, quantity: number): number {
+  return pricingModel === 'flat_fee' ? unitPrice : unitPrice * quantity;
+}
+
 export function subscriptionItem(price: ItemPrice, quantity = 1, unitPrice = price.price): SubscriptionItem {
   const item: SubscriptionItem = {
     item_price_id: price.id, item_id: price.item_id, item_type: price.item_type, quantity, unit_price: unitPrice,
-    amount: unitPrice * quantity, free_quantity: 0, object: 'subscription_item',
+    amount: itemAmount(price.pricing_model, unitPrice, quantity), free_quantity: 0, object: 'subscription_item',
   };
-  if (price.item_type === 'charge') Object.assign(item, { charge_once: true, charge_on_event: 'subscription_creation' });
+  if (price.item_type === 'charge') Object.assign(item, { charge_once: true, charge_on_option: 'immediately' });
   return item;
 }
 

@@ -54,6 +54,9 @@ interface SubscriptionSeed {
   cancelReasonCode?: string;
   coupon?: string;
   remainingBillingCycles?: number;
+  autoCollection?: 'on' | 'off';
+  /** A contract term of `cycles` billing periods from `start`. */
+  contract?: { start: string; cycles: number };
 }
 
 const ACME: SiteSeed = {
@@ -112,6 +115,12 @@ const ACME: SiteSeed = {
     { customer: 13, status: 'active', items: [['pro-USD-monthly', 1], ['extra-seats-USD-monthly', 5]], created: '2026-06-21', term: '2026-10-21' },
     { customer: 2, status: 'cancelled', items: [['basic-USD-monthly', 1]], created: '2025-03-11', term: '2025-03-11', ended: '2025-04-11', cancelReasonCode: 'Upgraded to Pro' },
     { customer: 3, status: 'active', items: [['basic-USD-yearly', 1]], created: '2026-08-01', term: '2026-08-01', coupon: 'FIFTYOFF', remainingBillingCycles: 2 },
+    // A plan with a one-time setup charge (on its first invoice only).
+    { customer: 5, status: 'active', items: [['basic-USD-monthly', 1], ['setup-fee-USD', 1]], created: '2026-11-15', term: '2026-11-15' },
+    // Auto-collection off on the subscription: its term invoice is left payment_due.
+    { customer: 12, status: 'active', items: [['pro-USD-monthly', 1]], created: '2026-10-08', term: '2026-11-08', autoCollection: 'off' },
+    // On a 12-month contract term.
+    { customer: 11, status: 'active', items: [['basic-USD-monthly', 1]], created: '2026-06-01', term: '2026-11-01', contract: { start: '2026-06-01', cycles: 12 } },
   ],
   invoiceRows: [
     [{ sub: 14 }, '2025-03-11', 'paid'],
@@ -130,6 +139,9 @@ const ACME: SiteSeed = {
     [{ sub: 4 }, '2026-11-05', 'posted'],
     [{ sub: 2 }, '2026-11-10', 'paid'],
     [{ customer: 2, charge: 'setup-fee-USD' }, '2026-11-10', 'paid'],
+    [{ sub: 16 }, '2026-11-15', 'paid'],
+    [{ sub: 17 }, '2026-11-08', 'payment_due'],
+    [{ sub: 18 }, '2026-11-01', 'paid'],
   ],
 };
 
@@ -267,6 +279,17 @@ function seedSubscriptions(site: Site, seed: SiteSeed): void {
     if (initial === 'active') sub.started_at = sub.activated_at = created;
     if (s.coupon) sub.coupons = [{ coupon_id: s.coupon, applied_count: 1, object: 'coupon' }];
     if (s.remainingBillingCycles !== undefined) sub.remaining_billing_cycles = s.remainingBillingCycles;
+    if (s.autoCollection) sub.auto_collection = s.autoCollection;
+    if (s.contract) {
+      const start = day(s.contract.start);
+      const perTerm = sub.subscription_items.filter((item) => item.item_type !== 'charge').reduce((sum, item) => sum + item.amount, 0);
+      sub.contract_term = {
+        id: `ct_${sub.id}`, status: 'active', contract_start: start,
+        contract_end: addPeriod(start, sub.billing_period_unit, sub.billing_period * s.contract.cycles), billing_cycle: s.contract.cycles,
+        action_at_term_end: 'renew', total_contract_value: perTerm * s.contract.cycles, cancellation_cutoff_period: 0, created_at: start,
+        subscription_id: sub.id, object: 'contract_term',
+      };
+    }
     sub.cancel_reason_code = s.cancelReasonCode;
     const ended = s.ended ? day(s.ended) : undefined;
     switch (s.status) {

@@ -141,6 +141,7 @@ export interface Coupon {
   duration_type: 'one_time' | 'forever' | 'limited_period';
   duration_month?: number;
   status: 'active';
+  /** Document-level coupons only: the discount applies to the invoice amount. */
   apply_on: 'invoice_amount';
   created_at: number;
   updated_at: number;
@@ -159,9 +160,28 @@ export interface SubscriptionItem {
   billing_cycles?: number;
   trial_end?: number;
   charge_once?: boolean;
-  charge_on_event?: 'subscription_creation';
+  charge_on_option?: 'immediately' | 'on_event';
+  charge_on_event?: ChargeEvent;
   object: 'subscription_item';
 }
+
+/** A subscription's contract term (Chargebee: `contract_term`), for sites with contract terms enabled. */
+export interface ContractTerm {
+  id: string;
+  status: 'active' | 'completed' | 'cancelled' | 'terminated';
+  contract_start: number;
+  contract_end: number;
+  billing_cycle: number;
+  action_at_term_end: 'renew' | 'evergreen' | 'cancel' | 'renew_once';
+  total_contract_value: number;
+  cancellation_cutoff_period?: number;
+  created_at: number;
+  subscription_id: string;
+  remaining_billing_cycles?: number;
+  object: 'contract_term';
+}
+
+export type ChargeEvent = 'subscription_creation' | 'subscription_trial_start' | 'plan_activation' | 'subscription_activation' | 'contract_termination';
 
 export type SubscriptionStatus = 'future' | 'in_trial' | 'active' | 'non_renewing' | 'paused' | 'cancelled' | 'transferred';
 
@@ -183,6 +203,7 @@ export interface Subscription extends CustomFields {
   remaining_billing_cycles?: number;
   po_number?: string;
   auto_collection?: 'on' | 'off';
+  contract_term?: ContractTerm;
   created_at: number;
   started_at?: number;
   activated_at?: number;

@@ -74,6 +74,15 @@ export async function startHarness(
   };
 }
 
+/** Chargebee's estimate routes: POSTs that change nothing (previews call them). */
+export function isEstimate(path: string): boolean {
+  return /\/[a-z_]+_estimate$/.test(path) || path.startsWith('/chargebee/api/v2/estimates/');
+}
+
+/** The requests that may change something: POSTs and DELETEs other than estimates. */
+export const writesOf = <T extends { method: string; path: string }>(requests: T[]): T[] =>
+  requests.filter((r) => r.method !== 'GET' && !isEstimate(r.path));
+
 export function text(r: CallToolResult): string {
   return r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 }
