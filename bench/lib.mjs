@@ -11,7 +11,7 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The environment a host would give a spawned server: ours stripped of the server's own variables. */
 export function cleanEnv(extra = {}) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MATON_') && !k.startsWith('CHARGEBEE_MCP_') && k !== 'MCP_HTTP_TOKEN' && k !== 'LOG_LEVEL'));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MATON_') && !k.startsWith('CHARGEBEE_MCP_') && !k.startsWith('MCP_HTTP_') && !k.startsWith('MCP_AUTH_') && k !== 'LOG_LEVEL'));
   return { ...env, ...extra };
 }
 

@@ -8,6 +8,8 @@
 //   --only a,b            some of: cold, context, overhead, http, memory, writes
 //   --no-peer             skip the @stripe/mcp comparison (and its one-time install)
 //   --log-level L         LOG_LEVEL of the HTTP server under load (default: unset = info)
+//   --auth static|oauth   how the HTTP clients authenticate: MCP_HTTP_TOKEN (default), or OAuth JWT
+//                         access tokens (MCP_AUTH_ISSUER/AUDIENCE, a local issuer + JWKS on loopback)
 //   --server-node-args S  node flags for the HTTP server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   --json FILE           where to write the results (default bench/results/latest.json)
 //
@@ -44,6 +46,7 @@ const { values: opt } = parseArgs({
     'no-peer': { type: 'boolean', default: false },
     'server-node-args': { type: 'string', default: '' },
     'log-level': { type: 'string' },
+    auth: { type: 'string', default: 'static' },
     json: { type: 'string', default: join(here, 'results', 'latest.json') },
     help: { type: 'boolean', short: 'h' },
   },
@@ -330,10 +333,35 @@ const READ_MIX = [
   (i) => ['get_subscription', { subscription_id: `sub_acme_${String((i % 15) + 1).padStart(2, '0')}` }],
 ];
 
+/** A local OAuth issuer (RFC 8414 metadata + JWKS on loopback) and one signed access token, for --auth oauth. */
+async function localIssuer() {
+  const http = await import('node:http');
+  const { exportJWK, generateKeyPair, SignJWT } = await import('jose');
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'ES256' };
+  let issuer;
+  const server = http.createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/jwks') return res.end(JSON.stringify({ keys: [jwk] }));
+    if (req.url === '/.well-known/oauth-authorization-server') {
+      return res.end(JSON.stringify({ issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`, response_types_supported: ['code'] }));
+    }
+    res.statusCode = 404;
+    res.end('{}');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  issuer = `http://127.0.0.1:${server.address().port}`;
+  const audience = 'https://chargebee-mcp.bench/mcp';
+  const token = await new SignJWT({ scope: 'mcp' }).setProtectedHeader({ alg: 'ES256', kid: 'bench' }).setIssuer(issuer).setAudience(audience).setSubject('bench-user').setExpirationTime('1h').sign(privateKey);
+  return { env: { MCP_AUTH_ISSUER: issuer, MCP_AUTH_AUDIENCE: audience }, token, close: () => new Promise((r) => server.close(r)) };
+}
+
 async function httpThroughput(sb) {
   const port = await freePort();
-  const token = 'bench-token-0123456789abcdef0123456789';
-  const env = cleanEnv({ MATON_BASE_URL: sb.url, MATON_API_KEY: 'sandbox', CHARGEBEE_MCP_RATE_LIMIT: '0', MCP_HTTP_TOKEN: token, ...(opt['log-level'] ? { LOG_LEVEL: opt['log-level'] } : {}) });
+  const oauth = opt.auth === 'oauth' ? await localIssuer() : undefined;
+  if (opt.auth !== 'static' && !oauth) throw new Error(`--auth must be static or oauth (got "${opt.auth}")`);
+  const token = oauth ? oauth.token : 'bench-token-0123456789abcdef0123456789';
+  const env = cleanEnv({ MATON_BASE_URL: sb.url, MATON_API_KEY: 'sandbox', CHARGEBEE_MCP_RATE_LIMIT: '0', ...(oauth ? oauth.env : { MCP_HTTP_TOKEN: token }), ...(opt['log-level'] ? { LOG_LEVEL: opt['log-level'] } : {}) });
   const base = `http://127.0.0.1:${port}`;
   const agent = new Agent({ connections: SESSIONS + 4, keepAliveTimeout: 30_000, pipelining: 1 });
   const headers = (sid) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18', ...(sid ? { 'mcp-session-id': sid } : {}) });
@@ -424,7 +452,7 @@ async function httpThroughput(sb) {
     for (const sid of sids) await request(`${base}/mcp`, { method: 'DELETE', dispatcher: agent, headers: headers(sid) }).then((r) => r.body.dump()).catch(() => {});
     const mid = [...rounds].sort((a, b) => a.calls_per_s - b.calls_per_s)[Math.floor(rounds.length / 2)];
     return {
-      method: `${SESSIONS} Streamable HTTP sessions (raw HTTP client, keep-alive) each making ${PER_SESSION} sequential tools/call reads (get_customer / get_subscription alternating), all sessions concurrent, after 20 warm-up calls per session; ${ROUNDS} rounds on the same sessions, figures from the median round; server: --transport http, CHARGEBEE_MCP_RATE_LIMIT=0, LOG_LEVEL=${opt['log-level'] ?? 'info (default)'} to /dev/null; standalone sandbox --rate-limit 0`,
+      method: `${SESSIONS} Streamable HTTP sessions (raw HTTP client, keep-alive) each making ${PER_SESSION} sequential tools/call reads (get_customer / get_subscription alternating), all sessions concurrent, after 20 warm-up calls per session; ${ROUNDS} rounds on the same sessions, figures from the median round; server: --transport http, auth ${oauth ? 'OAuth JWT (ES256, local issuer)' : 'MCP_HTTP_TOKEN'}, CHARGEBEE_MCP_RATE_LIMIT=0, LOG_LEVEL=${opt['log-level'] ?? 'info (default)'} to /dev/null; standalone sandbox --rate-limit 0`,
       calls,
       ...mid,
       errors: rounds.reduce((n, r) => n + r.errors, 0),
@@ -435,6 +463,7 @@ async function httpThroughput(sb) {
   } finally {
     await server.stop();
     await agent.close();
+    await oauth?.close();
   }
 }
 

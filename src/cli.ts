@@ -39,6 +39,10 @@ Environment:
   CHARGEBEE_MCP_CONFIRM_SECRET, CHARGEBEE_MCP_CONFIRM_TTL_S, CHARGEBEE_MCP_TIMEOUT_MS,
   CHARGEBEE_MCP_RETRY_BUDGET_MS, CHARGEBEE_MCP_RATE_LIMIT, CHARGEBEE_MCP_APPROVAL,
   CHARGEBEE_MCP_AUDIT_LOG, REDIS_URL, MCP_HTTP_ALLOWED_HOSTS, LOG_LEVEL  (see README)
+  HTTP sessions: MCP_HTTP_MAX_SESSIONS (default 100; when full, the least recently active idle
+    session is closed), MCP_HTTP_SESSION_IDLE_S (default 1800), MCP_HTTP_REQUEST_TIMEOUT_S (default 30)
+  OAuth 2.1 resource server: MCP_AUTH_ISSUER, MCP_AUTH_AUDIENCE, MCP_AUTH_JWKS_URL (default: from
+    the issuer's metadata); callers are then the tokens' iss + sub
 `;
 
 /**

@@ -26,6 +26,16 @@ export interface Config {
   apiKey?: string;
   baseUrl: string;
   httpToken?: string;
+  /** Open MCP sessions at most (MCP_HTTP_MAX_SESSIONS); at the cap the least recently active idle one is closed. */
+  httpMaxSessions: number;
+  /** A session with nothing open and no activity for this long is closed (MCP_HTTP_SESSION_IDLE_S). */
+  httpSessionIdleS: number;
+  /** A request's head and body must arrive within this (MCP_HTTP_REQUEST_TIMEOUT_S); its head within min(this, 10 s). */
+  httpRequestTimeoutS: number;
+  /** OAuth 2.1 resource server mode (MCP_AUTH_ISSUER, MCP_AUTH_AUDIENCE, MCP_AUTH_JWKS_URL). */
+  authIssuer?: string;
+  authAudience?: string;
+  authJwksUrl?: string;
   confirmSecret: Buffer;
   confirmTtlS: number;
   timeoutMs: number;
@@ -83,6 +93,32 @@ function approvalOf(v: string | undefined): Approval {
   throw new UsageError(`--approval (CHARGEBEE_MCP_APPROVAL) must be auto, human or token (got "${v}").`);
 }
 
+function urlEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new UsageError(`${name} must be an absolute URL (got "${raw}").`);
+  }
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackHost(u.hostname))) {
+    throw new UsageError(`${name} must be an https:// URL (http:// only on a loopback host), got "${raw}".`);
+  }
+  return raw;
+}
+
+/** OAuth settings go together: an issuer needs an audience, and neither mixes with --no-auth. */
+function checkOAuth(cfg: Config): void {
+  if (!cfg.authIssuer && (cfg.authAudience || cfg.authJwksUrl)) {
+    throw new UsageError('MCP_AUTH_AUDIENCE and MCP_AUTH_JWKS_URL only apply with MCP_AUTH_ISSUER: set the issuer (the "iss" of the access tokens) too.');
+  }
+  if (cfg.authIssuer && !cfg.authAudience) {
+    throw new UsageError('MCP_AUTH_ISSUER is set but MCP_AUTH_AUDIENCE is not: set it to the audience ("aud") your authorization server puts in access tokens for this server, usually its public /mcp URL.');
+  }
+  if (cfg.authIssuer && cfg.noAuth) throw new UsageError('--no-auth cannot be combined with MCP_AUTH_ISSUER: drop one of them.');
+}
+
 /** Everything the server needs from flags and environment; throws UsageError with what to fix. */
 export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = process.env): Config {
   const sandbox = flags.sandbox ?? false;
@@ -99,6 +135,12 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
     apiKey: env.MATON_API_KEY || undefined,
     baseUrl: (env.MATON_BASE_URL || DEFAULT_BASE_URL).replace(/\/+$/, ''),
     httpToken: env.MCP_HTTP_TOKEN || undefined,
+    httpMaxSessions: intEnv(env, 'MCP_HTTP_MAX_SESSIONS', 100, 1),
+    httpSessionIdleS: intEnv(env, 'MCP_HTTP_SESSION_IDLE_S', 1800, 1),
+    httpRequestTimeoutS: intEnv(env, 'MCP_HTTP_REQUEST_TIMEOUT_S', 30, 1),
+    authIssuer: urlEnv(env, 'MCP_AUTH_ISSUER'),
+    authAudience: env.MCP_AUTH_AUDIENCE || undefined,
+    authJwksUrl: urlEnv(env, 'MCP_AUTH_JWKS_URL'),
     confirmSecret: secret ? Buffer.from(secret, 'utf8') : randomBytes(32),
     confirmTtlS: intEnv(env, 'CHARGEBEE_MCP_CONFIRM_TTL_S', 300, 1, MAX_CONFIRM_TTL_S),
     timeoutMs: intEnv(env, 'CHARGEBEE_MCP_TIMEOUT_MS', 30_000, 1),
@@ -125,6 +167,7 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
     throw new UsageError(`MATON_BASE_URL must be an http(s) URL such as ${DEFAULT_BASE_URL} (got "${env.MATON_BASE_URL}")`);
   }
   // Refuse a bad HTTP set-up before anything starts.
+  checkOAuth(cfg);
   if (cfg.transport === 'http') checkHttpAuth(cfg.host, cfg.noAuth ? null : cfg.httpToken);
   if (secret !== undefined && secret.length < 16) {
     throw new UsageError('CHARGEBEE_MCP_CONFIRM_SECRET must be at least 16 characters.');

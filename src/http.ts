@@ -1,34 +1,46 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { isInitializeRequest, isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, isInitializeRequest, isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { checkHttpAuth, isLoopbackHost } from './config.js';
+import { principalOf, setupAuth, type OAuthOptions } from './http/auth.js';
+import { SessionCapError, Sessions, type Session } from './http/sessions.js';
 import type { Runtime } from './runtime.js';
 import { createServer } from './server.js';
 
 /**
- * MCP over HTTP on plain node:http: Streamable HTTP at /mcp (stateful sessions) and the
- * legacy HTTP+SSE transport at /sse + /messages. The SDK transports speak the protocol;
- * this file does the guards around them (Host/Origin, bearer token, body cap, session cap,
- * idle expiry) and the session bookkeeping.
+ * MCP over HTTP on plain node:http: Streamable HTTP at /mcp (stateful sessions) and the legacy
+ * HTTP+SSE transport at /sse + /messages. The SDK transports speak the protocol and the SDK's auth
+ * helpers check bearer tokens and serve the OAuth metadata (src/http/auth.ts); this file does the
+ * guards around them (Host/Origin, body cap, slow-client timeouts) and routes requests to sessions
+ * (src/http/sessions.ts: cap, eviction, idle expiry, principal binding).
  */
 
 export interface HttpOptions {
   host: string;
   port: number;
-  /** Bearer token every request must carry; null = no auth (loopback only); undefined = generate one (see handle.token). */
+  /** Bearer token every request must carry; null = no static token (--no-auth, or OAuth only); undefined = generate one (see handle.token), unless oauth is set. */
   token?: string | null;
-  /** Open sessions (both transports together). Default 100. */
+  /** OAuth 2.1 resource server mode: JWT access tokens from this issuer for this audience. */
+  oauth?: OAuthOptions;
+  /** This server's /mcp URL as clients see it (advertised in the OAuth metadata). Default: the audience when it is an http(s) URL, else {url}/mcp. */
+  resourceUrl?: string;
+  /** Open sessions (both transports together); at the cap the least recently active idle session is closed. Default 100. */
   maxSessions?: number;
   /** A session with no request in flight and no open stream for this long is closed. Default 30 min. */
   idleMs?: number;
   /** Largest accepted request body. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** A request's head must arrive within this. Default 10 s (at most requestTimeoutMs). */
+  headersTimeoutMs?: number;
+  /** A request's head and body must arrive within this (a slow or stalled upload is cut). Default 30 s. */
+  requestTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this. Default 5 s. */
+  keepAliveTimeoutMs?: number;
   /** Extra accepted Host/Origin host names ("name" = any port, "name:port" = that port), e.g. behind a reverse proxy. */
   allowedHosts?: string[];
   /** Keep-alive comment interval on SSE streams. Default 15 s. */
@@ -42,27 +54,28 @@ export interface HttpServerHandle {
   url: string;
   host: string;
   port: number;
-  /** The bearer token in force (null with no auth). */
+  /** The static bearer token in force (null with none). */
   token: string | null;
+  /** How clients authenticate (for the start-up log). */
+  authMode: string;
+  /** With OAuth: where the protected resource metadata is served. */
+  resourceMetadataUrl?: string;
   /** Number of open sessions. */
   sessionCount(): number;
   /** Graceful: stop accepting, let in-flight calls finish (up to drainMs), close every session, close the listener. */
   close(): Promise<void>;
 }
 
-interface Session {
-  id?: string;
-  kind: 'streamable' | 'sse';
-  principal: string;
-  server: Server;
-  transport: Transport;
-  /** HTTP requests of this session still open (POST streams, GET streams, the legacy SSE stream). */
-  open: number;
-  lastActive: number;
-  closed: boolean;
-}
-
-const DEFAULTS = { maxSessions: 100, idleMs: 30 * 60_000, maxBodyBytes: 1024 * 1024, keepAliveMs: 15_000, drainMs: 10_000 };
+const DEFAULTS = {
+  maxSessions: 100,
+  idleMs: 30 * 60_000,
+  maxBodyBytes: 1024 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  keepAliveMs: 15_000,
+  drainMs: 10_000,
+};
 
 class HttpError extends Error {
   constructor(
@@ -83,15 +96,6 @@ function isWildcardHost(host: string): boolean {
 function urlHostname(host: string): string {
   const h = host.toLowerCase();
   return h.includes(':') && !h.startsWith('[') ? `[${h}]` : h;
-}
-
-function sha256(s: string): Buffer {
-  return createHash('sha256').update(s, 'utf8').digest();
-}
-
-/** Constant-time comparison: both sides hashed to 32 bytes first, so neither length nor content leaks. */
-function tokenMatches(given: string, expected: Buffer): boolean {
-  return timingSafeEqual(sha256(given), expected);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -192,173 +196,97 @@ function parseOrigin(value: string): { hostname: string; port: string } | undefi
   }
 }
 
-/** Counts JSON-RPC requests the server has received and not yet answered, across all sessions. */
-class InFlight {
-  private count = 0;
-  private waiters: Array<() => void> = [];
-  get size(): number {
-    return this.count;
-  }
-  track(transport: Transport): void {
-    const pending = new Set<string | number>();
-    const onmessage = transport.onmessage;
-    transport.onmessage = (msg: JSONRPCMessage, extra?: Parameters<NonNullable<Transport['onmessage']>>[1]) => {
-      if (isJSONRPCRequest(msg) && !pending.has(msg.id)) {
-        pending.add(msg.id);
-        this.count++;
-      }
-      onmessage?.call(transport, msg, extra);
-    };
-    const send = transport.send.bind(transport);
-    const settle = (id: string | number) => {
-      if (pending.delete(id)) this.done();
-    };
-    transport.send = async (msg, opts) => {
-      try {
-        return await send(msg, opts);
-      } finally {
-        if (isJSONRPCResultResponse(msg) || isJSONRPCErrorResponse(msg)) settle(msg.id as string | number);
-      }
-    };
-    const onclose = transport.onclose;
-    transport.onclose = () => {
-      for (const id of [...pending]) settle(id);
-      onclose?.call(transport);
-    };
-  }
-  private done(): void {
-    this.count--;
-    if (this.count === 0) for (const w of this.waiters.splice(0)) w();
-  }
-  idle(timeoutMs: number): Promise<void> {
-    if (this.count === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, timeoutMs);
-      t.unref();
-      this.waiters.push(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
-  }
-}
 
-/** Starts the HTTP server on host:port (port 0 = any free port). Throws UsageError for --no-auth on a non-loopback host. */
+/** Starts the HTTP server on host:port (port 0 = any free port). Throws UsageError for --no-auth on a non-loopback host or a bad OAuth set-up. */
 export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<HttpServerHandle> {
-  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as Required<Omit<HttpOptions, 'token'>> & { token?: string | null };
-  const token = opts.token === undefined ? randomBytes(32).toString('base64url') : opts.token;
-  checkHttpAuth(o.host, token);
-  const expected = token === null ? null : sha256(token);
-  const principal = token === null ? 'http:anonymous' : `http:${sha256(token).toString('hex').slice(0, 32)}`;
+  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & HttpOptions;
+  const token = opts.token === undefined ? (opts.oauth ? null : randomBytes(32).toString('base64url')) : opts.token;
+  if (!opts.oauth || token) checkHttpAuth(o.host, token);
   const log = rt.logger.child({ component: 'http' });
-  const sessions = new Map<string, Session>();
-  let pendingSessions = 0;
-  const inflight = new InFlight();
+  const sessions = new Sessions(o.maxSessions, o.idleMs, log);
   let closing = false;
   let hostAllowed: (hostname: string, port: string) => boolean = () => false;
 
-  const closeSession = async (s: Session, why: string) => {
-    if (s.closed) return;
-    s.closed = true;
-    if (s.id) sessions.delete(s.id);
-    log.info({ session: s.id, kind: s.kind, why }, 'session closed');
-    try {
-      await s.server.close();
-    } catch (e) {
-      log.debug({ err: e, session: s.id }, 'error closing session');
-    }
-  };
-
-  const newSession = async (kind: Session['kind'], transport: Transport): Promise<Session> => {
+  /** A fresh server + session for one transport; registered under its id by the caller. */
+  const openSession = async (kind: Session['kind'], transport: Transport, principal: string): Promise<Session> => {
     const server = createServer(rt, principal);
-    const s: Session = { kind, principal, server, transport, open: 0, lastActive: Date.now(), closed: false };
-    transport.onclose = () => {
-      if (!s.closed) {
-        s.closed = true;
-        if (s.id) sessions.delete(s.id);
-        log.info({ session: s.id, kind }, 'session ended');
-      }
-    };
-    transport.onerror = (e) => log.debug({ err: e.message, session: s.id }, 'transport error');
+    transport.onerror = (e) => log.debug({ err: e.message }, 'transport error');
     await server.connect(transport);
-    inflight.track(transport);
+    return sessions.track(kind, principal, server, transport);
+  };
+
+  const hold = (s: Session, res: ServerResponse) => sessions.hold(s, (l) => res.on('close', l));
+
+  /** Sessions are looked up per principal: to anyone else a session id does not exist. */
+  const sessionFor = (id: string | undefined, kind: Session['kind'], principal: string): Session => {
+    const s = sessions.get(id);
+    if (!s || s.kind !== kind || s.principal !== principal) throw new HttpError(404, 'Session not found: it never existed, expired or was closed. Start a new session (initialize).', -32001);
     return s;
   };
 
-  const reserveSession = () => {
-    if (sessions.size + pendingSessions >= o.maxSessions) {
-      throw new HttpError(503, `Too many open MCP sessions (limit ${o.maxSessions}). Close unused sessions (DELETE /mcp) or retry later.`, -32000, { 'Retry-After': '30' });
+  const reserve = () => {
+    try {
+      return sessions.reserve();
+    } catch (e) {
+      if (e instanceof SessionCapError) throw new HttpError(503, e.message, -32000, { 'Retry-After': '5' });
+      throw e;
     }
-    pendingSessions++;
-    let released = false;
-    return () => {
-      if (!released) {
-        released = true;
-        pendingSessions--;
-      }
-    };
-  };
-
-  /** Marks a session busy for the life of this HTTP request. */
-  const hold = (s: Session, res: ServerResponse) => {
-    s.open++;
-    s.lastActive = Date.now();
-    res.on('close', () => {
-      s.open--;
-      s.lastActive = Date.now();
-    });
-  };
-
-  const sessionFor = (id: string | undefined, kind: Session['kind']): Session => {
-    const s = id ? sessions.get(id) : undefined;
-    // A session belongs to the principal that opened it: anyone else is told it does not exist.
-    if (!s || s.closed || s.kind !== kind || s.principal !== principal) throw new HttpError(404, 'Session not found: it never existed, expired or was closed. Start a new session (initialize).', -32001);
-    return s;
   };
 
   const handleMcp = async (req: IncomingMessage, res: ServerResponse): Promise<string | undefined> => {
     const sid = req.headers['mcp-session-id'];
     const sessionId = Array.isArray(sid) ? sid[0] : sid;
+    const principal = principalOf(req);
     if (req.method === 'POST') {
       const body = await readJson(req, o.maxBodyBytes);
       if (!sessionId) {
         const isInit = Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body);
-        if (!isInit) throw new HttpError(400, 'Bad Request: no Mcp-Session-Id header; the first request of a session must be initialize.');
-        const release = reserveSession();
+        if (!isInit) {
+          // A 2026-07-28 client probes with server/discover before falling back to initialize: answer
+          // as a 2025 server answers a method it does not know, so the client falls back quietly.
+          if (isJSONRPCRequest(body) && body.method === 'server/discover') {
+            sendJson(res, 200, { jsonrpc: '2.0', id: body.id, error: { code: ErrorCode.MethodNotFound, message: 'Method not found: server/discover. This server speaks MCP 2025-11-25 and earlier: start a session with initialize.' } });
+            return undefined;
+          }
+          throw new HttpError(400, 'Bad Request: no Mcp-Session-Id header; the first request of a session must be initialize.');
+        }
+        const release = reserve();
         try {
           let s: Session | undefined;
           const transport = new StreamableHTTPServerTransport({
             sessionIdGenerator: () => randomUUID(),
             onsessioninitialized: (id) => {
               if (!s) return;
-              s.id = id;
-              sessions.set(id, s);
+              sessions.add(s, id);
               release();
-              log.info({ session: id, kind: 'streamable' }, 'session opened');
             },
             onsessionclosed: (id) => {
               const cur = sessions.get(id);
-              if (cur) void closeSession(cur, 'DELETE');
+              if (cur) void sessions.close(cur, 'DELETE');
             },
             keepAliveMs: o.keepAliveMs,
           });
-          s = await newSession('streamable', transport);
+          s = await openSession('streamable', transport, principal);
           hold(s, res);
           await transport.handleRequest(req, res, body);
-          if (!s.id) await closeSession(s, 'initialize failed');
+          if (!s.id) await sessions.close(s, 'initialize failed');
           return s.id;
         } finally {
           release();
         }
       }
-      const s = sessionFor(sessionId, 'streamable');
+      const s = sessionFor(sessionId, 'streamable', principal);
       hold(s, res);
       await (s.transport as StreamableHTTPServerTransport).handleRequest(req, res, body);
       return s.id;
     }
     if (req.method === 'GET' || req.method === 'DELETE') {
-      if (!sessionId) throw new HttpError(400, 'Bad Request: Mcp-Session-Id header is required.');
-      const s = sessionFor(sessionId, 'streamable');
+      if (!sessionId) {
+        // No stream without a session (clients that open one early take 405 as "none here").
+        if (req.method === 'GET') throw new HttpError(405, 'Method not allowed: GET /mcp needs an Mcp-Session-Id (start a session with POST initialize first).', -32000, { Allow: 'POST' });
+        throw new HttpError(400, 'Bad Request: Mcp-Session-Id header is required.');
+      }
+      const s = sessionFor(sessionId, 'streamable', principal);
       if (req.method === 'GET') req.socket.setTimeout(0);
       hold(s, res);
       await (s.transport as StreamableHTTPServerTransport).handleRequest(req, res);
@@ -369,14 +297,13 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
 
   const handleSse = async (req: IncomingMessage, res: ServerResponse): Promise<string> => {
     if (req.method !== 'GET') throw new HttpError(405, 'Method not allowed: /sse takes GET.', -32000, { Allow: 'GET' });
-    const release = reserveSession();
+    const release = reserve();
     try {
       const transport = new SSEServerTransport('/messages', res);
       req.socket.setTimeout(0);
       req.socket.setNoDelay(true);
-      const s = await newSession('sse', transport);
-      s.id = transport.sessionId;
-      sessions.set(s.id, s);
+      const s = await openSession('sse', transport, principalOf(req));
+      sessions.add(s, transport.sessionId);
       hold(s, res);
       const keepAlive = setInterval(() => {
         if (!res.writableEnded) res.write(': keepalive\n\n');
@@ -384,10 +311,9 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
       keepAlive.unref();
       res.on('close', () => {
         clearInterval(keepAlive);
-        void closeSession(s, 'client disconnected');
+        void sessions.close(s, 'client disconnected');
       });
-      log.info({ session: s.id, kind: 'sse' }, 'session opened');
-      return s.id;
+      return transport.sessionId;
     } finally {
       release();
     }
@@ -395,17 +321,20 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
 
   const handleMessages = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> => {
     if (req.method !== 'POST') throw new HttpError(405, 'Method not allowed: /messages takes POST.', -32000, { Allow: 'POST' });
-    const s = sessionFor(url.searchParams.get('sessionId') ?? undefined, 'sse');
+    const s = sessionFor(url.searchParams.get('sessionId') ?? undefined, 'sse', principalOf(req));
     const body = await readJson(req, o.maxBodyBytes);
     hold(s, res);
     await (s.transport as SSEServerTransport).handlePostMessage(req, res, body);
     return s.id!;
   };
 
-  const checkHostAndOrigin = (req: IncomingMessage) => {
+  const checkHost = (req: IncomingMessage) => {
     const host = req.headers.host;
     const h = host ? parseHostHeader(host) : undefined;
     if (!h || !hostAllowed(h.hostname, h.port)) throw new HttpError(403, `Forbidden: Host header ${JSON.stringify(host ?? '')} is not one this server answers to. To serve a host name, start the server with it in MCP_HTTP_ALLOWED_HOSTS (comma-separated, e.g. MCP_HTTP_ALLOWED_HOSTS=${h?.hostname || 'billing.example.com'}).`);
+  };
+
+  const checkOrigin = (req: IncomingMessage) => {
     const origin = req.headers.origin;
     if (origin !== undefined) {
       const oh = parseOrigin(origin);
@@ -413,17 +342,50 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
     }
   };
 
-  const checkAuth = (req: IncomingMessage) => {
-    if (!expected) return;
-    const auth = req.headers.authorization;
-    const m = auth ? /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(auth) : null;
-    if (!m?.[1]) throw new HttpError(401, 'Unauthorized: send "Authorization: Bearer <MCP_HTTP_TOKEN>".', -32001, { 'WWW-Authenticate': 'Bearer realm="chargebee-mcp"' });
-    if (!tokenMatches(m[1], expected)) {
-      throw new HttpError(401, 'Unauthorized: the bearer token is not valid for this server.', -32001, { 'WWW-Authenticate': 'Bearer realm="chargebee-mcp", error="invalid_token"' });
-    }
-  };
+  // Listen first (the OAuth metadata names this server's URL, which needs the port); requests
+  // that arrive before the app is ready are told to retry.
+  let onRequest: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
+  const httpServer = http.createServer(
+    {
+      headersTimeout: Math.min(o.headersTimeoutMs, o.requestTimeoutMs),
+      requestTimeout: o.requestTimeoutMs,
+      keepAliveTimeout: o.keepAliveTimeoutMs,
+      // How often Node checks the two timeouts above (default 30 s, too coarse for short ones).
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(Math.min(o.headersTimeoutMs, o.requestTimeoutMs) / 4))),
+    },
+    (req, res) => {
+      if (onRequest) void onRequest(req, res);
+      else sendError(res, new HttpError(503, 'Server is starting.', -32000, { 'Retry-After': '1' }));
+    },
+  );
+  httpServer.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end(`HTTP/1.1 ${(err as { code?: string }).code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request'}\r\nConnection: close\r\n\r\n`);
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(o.port, o.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  hostAllowed = hostPolicy(o.host, port, o.allowedHosts ?? []);
+  const shownHost = isWildcardHost(o.host) ? '127.0.0.1' : urlHostname(o.host);
+  const url = `http://${shownHost}:${port}`;
 
-  const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
+  let auth;
+  try {
+    const resource = new URL(o.resourceUrl ?? (opts.oauth && /^https?:\/\//.test(opts.oauth.audience) ? opts.oauth.audience : `${url}/mcp`));
+    auth = await setupAuth({ token, oauth: opts.oauth, resource });
+  } catch (e) {
+    httpServer.close();
+    httpServer.closeAllConnections();
+    throw e;
+  }
+
+  const { metadata, bearer } = auth;
+  onRequest = async (req, res) => {
     const started = Date.now();
     let url: URL;
     try {
@@ -436,9 +398,12 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
       log.info({ method: req.method, path: url.pathname, status: res.statusCode, ms: Date.now() - started, session }, 'http request');
     });
     try {
-      checkHostAndOrigin(req);
-      checkAuth(req);
+      checkHost(req);
+      // Public: the OAuth protected resource metadata (CORS open: browser-based clients read it).
+      if (metadata && url.pathname.startsWith('/.well-known/')) return metadata(req, res);
+      checkOrigin(req);
       if (closing) throw new HttpError(503, 'Server is shutting down.', -32000, { Connection: 'close' });
+      if (bearer && !(await bearer(req, res))) return;
       switch (url.pathname) {
         case '/mcp':
           session = (req.headers['mcp-session-id'] as string | undefined) ?? undefined;
@@ -465,48 +430,23 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
     }
   };
 
-  const httpServer = http.createServer((req, res) => void onRequest(req, res));
-  httpServer.on('clientError', (err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(o.port, o.host, () => {
-      httpServer.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (httpServer.address() as AddressInfo).port;
-  hostAllowed = hostPolicy(o.host, port, o.allowedHosts ?? []);
-  const shownHost = isWildcardHost(o.host) ? '127.0.0.1' : urlHostname(o.host);
-  const url = `http://${shownHost}:${port}`;
-
-  const sweeper = setInterval(
-    () => {
-      const now = Date.now();
-      for (const s of sessions.values()) if (s.open === 0 && now - s.lastActive > o.idleMs) void closeSession(s, 'idle');
-    },
-    Math.max(50, Math.min(60_000, Math.floor(o.idleMs / 4))),
-  );
-  sweeper.unref();
-
   let closed: Promise<void> | undefined;
   return {
     url,
     host: o.host,
     port,
     token,
+    authMode: auth.mode,
+    resourceMetadataUrl: auth.resourceMetadataUrl,
     sessionCount: () => sessions.size,
     close() {
       closed ??= (async () => {
         closing = true;
-        clearInterval(sweeper);
         const listenerClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeIdleConnections();
-        if (inflight.size) log.info({ calls: inflight.size }, 'waiting for in-flight calls');
-        await inflight.idle(o.drainMs);
-        await Promise.all([...sessions.values()].map((s) => closeSession(s, 'shutdown')));
+        if (sessions.callsInFlight) log.info({ calls: sessions.callsInFlight }, 'waiting for in-flight calls');
+        await sessions.idle(o.drainMs);
+        await sessions.closeAll('shutdown');
         // Let the last responses flush before cutting what is left.
         setTimeout(() => httpServer.closeAllConnections(), 200).unref();
         await listenerClosed;
@@ -524,9 +464,10 @@ export async function serveHttp(rt: Runtime, opts: { onListening?(url: string): 
   const { config } = rt;
   let token: string | null = null;
   let generated = false;
+  const oauth = config.authIssuer && config.authAudience ? { issuer: config.authIssuer, audience: config.authAudience, jwksUrl: config.authJwksUrl } : undefined;
   if (!config.noAuth) {
     if (config.httpToken) token = config.httpToken;
-    else {
+    else if (!oauth) {
       token = randomBytes(32).toString('base64url');
       generated = true;
       // The logger scrubs config.httpToken from every line: register the generated one there too.
@@ -534,7 +475,16 @@ export async function serveHttp(rt: Runtime, opts: { onListening?(url: string): 
     }
   }
   const allowedHosts = (process.env.MCP_HTTP_ALLOWED_HOSTS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const handle = await startHttpServer(rt, { host: config.host, port: config.port, token, allowedHosts });
+  const handle = await startHttpServer(rt, {
+    host: config.host,
+    port: config.port,
+    token,
+    oauth,
+    allowedHosts,
+    maxSessions: config.httpMaxSessions,
+    idleMs: config.httpSessionIdleS * 1000,
+    requestTimeoutMs: config.httpRequestTimeoutS * 1000,
+  });
   if (generated) {
     process.stderr.write(
       [
@@ -550,7 +500,7 @@ export async function serveHttp(rt: Runtime, opts: { onListening?(url: string): 
     );
   }
   rt.logger.info(
-    { url: handle.url, mcp: `${handle.url}/mcp`, sse: `${handle.url}/sse`, auth: token === null ? 'none (--no-auth)' : 'bearer', tools: rt.engine.listTools().length, sandbox: config.sandbox, readOnly: config.readOnly },
+    { url: handle.url, mcp: `${handle.url}/mcp`, sse: `${handle.url}/sse`, auth: handle.authMode, resourceMetadata: handle.resourceMetadataUrl, maxSessions: config.httpMaxSessions, tools: rt.engine.listTools().length, sandbox: config.sandbox, readOnly: config.readOnly },
     'chargebee-mcp ready on HTTP',
   );
   opts.onListening?.(handle.url);

@@ -22,6 +22,10 @@ export function id(description: string, max = 100) {
 
 export const UNIX_SECONDS = z.number().int().min(0).max(9_999_999_999);
 
+/** Filter values: Chargebee takes only 10-digit Unix seconds (2001-09-09 .. 2286-11-20). */
+const TEN_DIGITS = { message: 'a 10-digit Unix time in seconds, e.g. 1704067200' };
+export const FILTER_SECONDS = z.number().int().min(1_000_000_000, TEN_DIGITS).max(9_999_999_999, TEN_DIGITS);
+
 export type Op =
   | 'is' | 'is_not' | 'starts_with' | 'in' | 'not_in' | 'is_present'
   | 'after' | 'before' | 'on' | 'between'
@@ -58,7 +62,7 @@ function opSchema(kind: FilterKind, op: Op, values?: readonly string[]): z.ZodTy
     case 'B':
       return z.boolean();
     case 'T':
-      return op === 'between' ? rangePair(UNIX_SECONDS) : UNIX_SECONDS;
+      return op === 'between' ? rangePair(FILTER_SECONDS) : FILTER_SECONDS;
     case 'N': {
       const n = z.number().int();
       return op === 'between' ? rangePair(n) : n;
@@ -154,7 +158,7 @@ export const customFields = z
   .optional()
   .describe('Custom fields defined in Chargebee, e.g. {"cf_region":"emea"}');
 
-export const currency = z.string().regex(/^[A-Z]{3}$/, { message: 'an ISO 4217 code like USD' });
+export const currency = z.string().length(3).regex(/^[A-Z]{3}$/, { message: 'an ISO 4217 code like USD' });
 
 /**
  * Null means omitted: strict-mode tool converters (OpenAI's among them) make every optional

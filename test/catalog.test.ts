@@ -8,7 +8,7 @@ import { VERSION } from '../src/version.js';
 import { advertise } from '../src/jsonschema.js';
 import { f, filterRegistry } from '../src/schema.js';
 import pkg from '../package.json' with { type: 'json' };
-import { startHarness, text, type Harness } from './helpers/harness.js';
+import { startHarness, text, writesOf, type Harness } from './helpers/harness.js';
 
 const PINNED: Record<string, 'read' | 'write'> = {
   list_customers: 'read',
@@ -307,12 +307,12 @@ describe('null means omitted (issue 11), through an MCP client against the sandb
     expect(preview.isError, text(preview)).toBeFalsy();
     expect(preview.structuredContent.status).toBe('confirmation_required');
     const token = preview.structuredContent.confirm_token as string;
-    const writesBefore = (await h.requests()).filter((r) => r.method === 'POST').length;
+    const writesBefore = writesOf(await h.requests()).length;
     expect(writesBefore).toBe(0);
     const done = await h.call('create_subscription_for_items', { customer_id: 'cust_acme_04', subscription_items: [{ item_price_id: 'basic-USD-monthly' }], confirm_token: token });
     expect(done.isError, text(done)).toBeFalsy();
     expect(done.structuredContent.status).toBe('done');
-    const posts = (await h.requests()).filter((r) => r.method === 'POST');
+    const posts = writesOf(await h.requests());
     expect(posts).toHaveLength(1);
     expect(posts[0]!.body).not.toMatch(/null/);
   });

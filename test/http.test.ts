@@ -166,6 +166,7 @@ describe('guards', () => {
         const r = await raw(a, method, path, { ...jsonHeaders, ...headers }, method === 'POST' ? JSON.stringify(INIT) : undefined);
         expect(r.status, `${method} ${path}`).toBe(401);
         expect(r.headers['www-authenticate']).toMatch(/^Bearer\b/);
+        expect(JSON.parse(r.body).error_description).toMatch(/Authorization header|MCP_HTTP_TOKEN/);
       }
     }
     // The other server's token is not this server's.
@@ -226,18 +227,22 @@ describe('guards', () => {
     expect((await raw(b, 'POST', '/mcp', { ...jsonHeaders, ...auth(TOKEN_B), 'Mcp-Session-Id': sid }, JSON.stringify(list))).status).toBe(404);
   });
 
-  it('caps open sessions and expires idle ones', async () => {
+  it('at the cap an idle session makes room; idle sessions expire', async () => {
     const c = await startHttpServer(rt, { host: '127.0.0.1', port: 0, token: TOKEN_A, maxSessions: 1, idleMs: 300 });
     try {
       const first = await raw(c, 'POST', '/mcp', { ...jsonHeaders, ...auth(TOKEN_A) }, JSON.stringify(INIT));
       expect(first.status).toBe(200);
+      // The first client went away without DELETE: the next one is served and the first session is closed.
       const second = await raw(c, 'POST', '/mcp', { ...jsonHeaders, ...auth(TOKEN_A) }, JSON.stringify(INIT));
-      expect(second.status).toBe(503);
-      expect(JSON.parse(second.body).error.message).toMatch(/Too many open MCP sessions/);
+      expect(second.status).toBe(200);
+      expect(c.sessionCount()).toBe(1);
+      const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+      const evicted = await raw(c, 'POST', '/mcp', { ...jsonHeaders, ...auth(TOKEN_A), 'Mcp-Session-Id': first.headers['mcp-session-id'] as string }, list);
+      expect(evicted.status).toBe(404);
       await new Promise((r) => setTimeout(r, 700));
       expect(c.sessionCount()).toBe(0);
-      const sid = first.headers['mcp-session-id'] as string;
-      const gone = await raw(c, 'POST', '/mcp', { ...jsonHeaders, ...auth(TOKEN_A), 'Mcp-Session-Id': sid }, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
+      const sid = second.headers['mcp-session-id'] as string;
+      const gone = await raw(c, 'POST', '/mcp', { ...jsonHeaders, ...auth(TOKEN_A), 'Mcp-Session-Id': sid }, list);
       expect(gone.status).toBe(404);
       expect((await raw(c, 'POST', '/mcp', { ...jsonHeaders, ...auth(TOKEN_A) }, JSON.stringify(INIT))).status).toBe(200);
     } finally {

@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 import { createServer } from '../src/server.js';
 import type { SandboxOptions } from '../src/sandbox/index.js';
-import { text, writesOf } from './helpers/harness.js';
+import { noUnknownParams, text, writesOf } from './helpers/harness.js';
 
 /**
  * Issue #4: the gateway client under faults. Every test runs the whole server
@@ -62,12 +62,16 @@ async function rig(opts: { env?: Record<string, string>; sandbox?: SandboxOption
       await sbFetch('/_sandbox/faults', { method: 'DELETE' });
     },
     async reset() {
-      await sbFetch('/_sandbox/reset', { method: 'POST' });
+      await noUnknownParams(sbFetch, () => sbFetch('/_sandbox/reset', { method: 'POST' }));
       logs.length = 0;
     },
     async close() {
-      await client.close();
-      await rt.close();
+      try {
+        await noUnknownParams(sbFetch);
+      } finally {
+        await client.close();
+        await rt.close();
+      }
     },
   };
 }

@@ -69,8 +69,20 @@ async function fault(spec: unknown, base = sb) {
   expect(r.status).toBe(200);
 }
 
+/** The `unknown_params` the request log holds for the latest gateway request. */
+async function lastUnknownParams(): Promise<string[]> {
+  const { requests } = (await call('GET', '/_sandbox/requests')).body;
+  return requests[requests.length - 1].unknown_params;
+}
+
+/** Chargebee ignores parameters it does not know: 200, and the request log names them. */
+async function expectIgnored(r: Reply, params: string[]) {
+  expect(r.status, r.text).toBe(200);
+  expect(await lastUnknownParams()).toEqual(params);
+}
+
 function expectParamError(r: Reply, param: string, status = 400) {
-  expect(r.status).toBe(status);
+  expect(r.status, `${param}: ${r.text.slice(0, 200)}`).toBe(status);
   expect(r.body).toMatchObject({ api_error_code: status === 404 ? 'resource_not_found' : 'param_wrong_value', param, http_status_code: status });
 }
 
@@ -142,7 +154,8 @@ describe('auth and wire format', () => {
   });
 
   it('answers unknown routes, methods and ids with Chargebee’s 404', async () => {
-    const unknown = { message: "Sorry, we couldn't find that resource", type: 'invalid_request', api_error_code: 'resource_not_found', http_status_code: 404 };
+    const message = "Sorry, we couldn't find that resource";
+    const unknown = { message, type: 'invalid_request', api_error_code: 'resource_not_found', error_code: 'resource_not_found', error_msg: message, http_status_code: 404 };
     expect((await cb('GET', '/nothing_here')).body).toEqual(unknown);
     expect((await cb('DELETE', '/customers/cust_acme_01')).body).toEqual(unknown);
     const missing = await cb('GET', '/customers/nobody');
@@ -154,7 +167,9 @@ describe('auth and wire format', () => {
   });
 
   it('refuses Product Catalog 1.0 routes as a PC 2.0 site does', async () => {
-    const refused = { message: 'This API operation is not enabled for this site', type: 'invalid_request', api_error_code: 'configuration_incompatible', http_status_code: 400 };
+    const message = 'The API endpoint is incompatible with the product catalog version. You are calling product catalog 1.0 API endpoint but you are using product catalog 2.0';
+    // Configuration errors carry no `type` (Chargebee's client libraries raise a plain APIError).
+    const refused = { message, api_error_code: 'configuration_incompatible', error_code: 'configuration_incompatible', error_msg: message, http_status_code: 400 };
     const calls: [string, string, Options?][] = [
       ['POST', '/subscriptions', { form: { plan_id: 'basic', 'customer[email]': 'x@y.example' } }],
       ['POST', '/subscriptions/sub_acme_01/cancel', { form: { end_of_term: 'true' } }],
@@ -284,8 +299,13 @@ describe('lists, filters and pagination', () => {
     expect(ada.body.list).toHaveLength(1);
     expect(ada.body.list[0].customer.id).toBe('cust_acme_01');
 
-    const seats = await cb('GET', '/subscriptions', { query: { 'item_price_id[is]': 'extra-seats-USD-monthly' } });
-    expect(seats.body.list.map((e: { subscription: { id: string } }) => e.subscription.id).sort()).toEqual(['sub_acme_02', 'sub_acme_13']);
+    // item_id / item_price_id are "the plan item (price) code": an addon never matches.
+    const ids = (r: Reply) => r.body.list.map((e: { subscription: { id: string } }) => e.subscription.id).sort();
+    expect(ids(await cb('GET', '/subscriptions', { query: { 'item_price_id[is]': 'extra-seats-USD-monthly' } }))).toEqual([]);
+    expect(ids(await cb('GET', '/subscriptions', { query: { 'item_id[is]': 'extra-seats' } }))).toEqual([]);
+    const pro = ids(await cb('GET', '/subscriptions', { query: { 'item_price_id[is]': 'pro-USD-monthly' } }));
+    expect(pro).toEqual(expect.arrayContaining(['sub_acme_02', 'sub_acme_13']));
+    expect(ids(await cb('GET', '/subscriptions', { query: { 'item_id[is]': 'pro', limit: '100' } }))).toEqual(expect.arrayContaining(pro));
 
     const big = await cb('GET', '/invoices', { query: { 'total[gte]': '10000', 'status[is]': 'paid', limit: '100' } });
     expect(big.body.list.length).toBeGreaterThan(0);
@@ -312,9 +332,13 @@ describe('lists, filters and pagination', () => {
     expect(firstPage.body.list).toHaveLength(10); // default limit
   });
 
-  it('rejects unknown parameters, operators, types and malformed values naming the param', async () => {
+  it('ignores parameters Chargebee does not know, logging them; rejects bad operators, types and values naming the param', async () => {
+    await expectIgnored(await cb('GET', '/customers', { query: 'foo=bar&limit=1' }), ['foo']);
+    await expectIgnored(await cb('GET', '/customers/cust_acme_01', { query: 'limit=1' }), ['limit']);
+    await expectIgnored(await cb('GET', '/subscriptions', { query: 'colour[is]=red&status[is]=active' }), ['colour[is]']);
+    expect((await cb('GET', '/customers', { query: 'limit=2' })).body.list).toHaveLength(2);
+    expect(await lastUnknownParams()).toEqual([]);
     const cases: [string, string][] = [
-      ['foo=bar', 'foo'],
       ['email[contains]=x', 'email[contains]'],
       ['email=x', 'email'],
       ['limit=0', 'limit'],
@@ -325,14 +349,20 @@ describe('lists, filters and pagination', () => {
       ['auto_collection[is]=sometimes', 'auto_collection[is]'],
       ['id[in]=cust_acme_01', 'id[in]'],
       ['created_at[after]=yesterday', 'created_at[after]'],
+      ['created_at[after]=170406720', 'created_at[after]'],
+      ['created_at[between]=[1,2]', 'created_at[between]'],
       ['sort_by[asc]=email', 'sort_by[asc]'],
       ['first_name[in]=["Ada"]', 'first_name[in]'],
     ];
     for (const [query, param] of cases) expectParamError(await cb('GET', '/customers', { query }), param);
     expectParamError(await cb('GET', '/subscriptions', { query: 'status[in]=["active",' }), 'status[in]');
     expectParamError(await cb('GET', '/subscriptions', { query: 'status[is]=expired' }), 'status[is]');
-    expectParamError(await cb('GET', '/items', { query: 'sort_by[asc]=updated_at' }), 'sort_by[asc]');
-    expectParamError(await cb('GET', '/customers/cust_acme_01', { query: 'limit=1' }), 'limit');
+    expectParamError(await cb('GET', '/items', { query: 'sort_by[asc]=price' }), 'sort_by[asc]');
+    const byName = await cb('GET', '/item_prices', { query: { 'sort_by[asc]': 'name', limit: '4' } });
+    const next = await cb('GET', '/item_prices', { query: { 'sort_by[asc]': 'name', limit: '4', offset: byName.body.next_offset } });
+    const names = [...byName.body.list, ...next.body.list].map((e: { item_price: { name: string } }) => e.item_price.name);
+    expect(names).toEqual([...names].sort((x, y) => x.localeCompare(y)));
+    expect(new Set(names).size).toBe(names.length);
   });
 });
 
@@ -353,11 +383,26 @@ describe('customer writes', () => {
     expect(generated.body.customer.id).toMatch(/^[A-Za-z0-9]{16}$/);
   });
 
+  it("error bodies as Chargebee's: type per api_error_code, and the legacy error_code, error_msg, error_param", async () => {
+    const bad = await cb('POST', '/customers', { form: { email: 'not-an-email' } });
+    expect(bad.body).toEqual({
+      message: 'email : invalid email address', type: 'invalid_request', api_error_code: 'param_wrong_value', param: 'email',
+      error_code: 'param_invalid_value', error_msg: 'invalid email address', error_param: 'email', http_status_code: 400,
+    });
+    const blank = await cb('POST', '/customers/cust_acme_03/subscription_for_items', { form: {} });
+    expect(blank.body).toMatchObject({ type: 'invalid_request', error_code: 'param_not_present', error_msg: 'cannot be blank', error_param: 'subscription_items[item_price_id][0]' });
+    const form = { 'subscription_items[item_price_id][0]': 'basic-USD-monthly', 'coupon_ids[0]': 'BOGUS' };
+    const coupon = await cb('POST', '/customers/cust_acme_03/subscription_for_items', { form });
+    expect(coupon.body).toMatchObject({ type: 'invalid_request', api_error_code: 'resource_not_found', error_code: 'referenced_resource_not_found', param: 'coupon_ids[0]' });
+    await fault({ match: { method: 'GET', path: `${API}/customers` }, fault: { status: 500 } });
+    expect((await cb('GET', '/customers')).body).toMatchObject({ type: 'operation_failed', api_error_code: 'internal_error', error_code: 'internal_error' });
+  });
+
   it('validates customer fields', async () => {
     expectParamError(await cb('POST', '/customers', { form: { meta_data: '{not json' } }), 'meta_data');
     expectParamError(await cb('POST', '/customers', { form: { email: 'not-an-email' } }), 'email');
     expectParamError(await cb('POST', '/customers', { form: { first_name: 'x'.repeat(151) } }), 'first_name');
-    expectParamError(await cb('POST', '/customers', { form: { 'billing_address[planet]': 'Mars' } }), 'billing_address[planet]');
+    await expectIgnored(await cb('POST', '/customers', { form: { 'billing_address[planet]': 'Mars' } }), ['billing_address[planet]']);
     expectParamError(await cb('POST', '/customers', { form: { taxability: 'sometimes' } }), 'taxability');
     expectParamError(await cb('POST', '/customers', { query: 'first_name=Q', form: {} }), 'first_name');
     const dup = await cb('POST', '/customers', { form: { id: 'cust_acme_01' } });
@@ -369,10 +414,11 @@ describe('customer writes', () => {
 
   it('updates a customer, bumping resource_version (ms) and updated_at (s)', async () => {
     const before = (await cb('GET', '/customers/cust_acme_02')).body.customer;
-    const first = await cb('POST', '/customers/cust_acme_02', { form: { last_name: 'Murray Hopper', 'billing_address[city]': 'New York', cf_tier: 'gold' } });
-    expect(first.status).toBe(200);
+    // POST /customers/{id} takes no billing_address (update_billing_info does): ignored, as Chargebee ignores it.
+    const first = await cb('POST', '/customers/cust_acme_02', { form: { last_name: 'Murray Hopper', 'billing_address[city]': 'New York', cf_tier: 'gold', invoice_notes: 'PO required' } });
+    await expectIgnored(first, ['billing_address[city]']);
     const after = first.body.customer;
-    expect(after).toMatchObject({ last_name: 'Murray Hopper', cf_tier: 'gold', cf_region: 'amer', billing_address: { city: 'New York', line1: '1 Navy Yard Way' } });
+    expect(after).toMatchObject({ last_name: 'Murray Hopper', cf_tier: 'gold', cf_region: 'amer', invoice_notes: 'PO required', billing_address: before.billing_address });
     expect(after.resource_version).toBeGreaterThan(before.resource_version);
     expect(after.updated_at).toBe(Math.floor(T_NOW / 1000));
     // Same millisecond: still strictly increasing.
@@ -380,7 +426,8 @@ describe('customer writes', () => {
     expect(second.resource_version).toBeGreaterThan(after.resource_version);
 
     expect((await cb('POST', '/customers/nobody', { form: { first_name: 'x' } })).status).toBe(404);
-    expectParamError(await cb('POST', '/customers/cust_acme_02', { form: { id: 'other' } }), 'id');
+    await expectIgnored(await cb('POST', '/customers/cust_acme_02', { form: { id: 'other' } }), ['id']);
+    expect((await cb('GET', '/customers/cust_acme_02')).status).toBe(200);
   });
 });
 
@@ -426,7 +473,7 @@ describe('subscriptions (Product Catalog 2.0)', () => {
     expectParamError(await cb('POST', '/customers/cust_acme_03/subscription_for_items', { form: item('nope') }), 'subscription_items[item_price_id][0]', 404);
     expectParamError(await cb('POST', '/customers/cust_acme_03/subscription_for_items', { form: { ...item('basic-USD-monthly'), 'coupon_ids[0]': 'BOGUS' } }), 'coupon_ids[0]', 404);
     expectParamError(await cb('POST', '/customers/cust_acme_03/subscription_for_items', { form: { ...item('basic-USD-monthly'), 'subscription_items[quantity][1]': '2' } }), 'subscription_items[item_price_id][1]');
-    expectParamError(await cb('POST', '/customers/cust_acme_03/subscription_for_items', { form: { ...item('basic-USD-monthly'), plan_id: 'basic' } }), 'plan_id');
+    await expectIgnored(await cb('POST', '/customers/cust_acme_03/subscription_for_items', { form: { ...item('basic-USD-monthly'), plan_id: 'basic' } }), ['plan_id']);
     const dup = await cb('POST', '/customers/cust_acme_03/subscription_for_items', { form: { ...item('basic-USD-monthly'), id: 'sub_acme_01' } });
     expect(dup.body).toMatchObject({ api_error_code: 'duplicate_entry', param: 'id' });
     expect((await cb('POST', '/customers/nobody/subscription_for_items', { form: item('basic-USD-monthly') })).status).toBe(404);
@@ -644,10 +691,13 @@ describe('exports', () => {
 
   it('validates export parameters against the Export API reference', async () => {
     expectParamError(await cb('POST', '/exports/customers', { form: 'customer[email][in]=["a"]' }), 'customer[email][in]');
-    expectParamError(await cb('POST', '/exports/customers', { form: 'customer[colour][is]=red' }), 'customer[colour][is]');
-    expectParamError(await cb('POST', '/exports/subscriptions', { form: 'subscription[status][is]=transferred' }), 'subscription[status][is]');
+    now += 3000;
+    await expectIgnored(await cb('POST', '/exports/customers', { form: 'customer[colour][is]=red' }), ['customer[colour][is]']);
+    await expectIgnored(await cb('POST', '/exports/subscriptions', { form: 'subscription[status][is]=transferred' }), []);
+    expectParamError(await cb('POST', '/exports/subscriptions', { form: 'subscription[status][is]=expired' }), 'subscription[status][is]');
     expectParamError(await cb('POST', '/exports/invoices', { form: 'invoice[total][lt]=cheap' }), 'invoice[total][lt]');
-    expectParamError(await cb('POST', '/exports/items', { form: 'export_type=data' }), 'export_type');
+    now += 3000;
+    await expectIgnored(await cb('POST', '/exports/items', { form: 'export_type=data' }), ['export_type']);
     const revenue = { report_by: 'invoice', report_from_month: '6', report_from_year: '2026', report_to_month: '11', report_to_year: '2026' };
     const { report_by: _, ...withoutReportBy } = revenue;
     expectParamError(await cb('POST', '/exports/revenue_recognition', { form: withoutReportBy }), 'report_by');
@@ -690,9 +740,10 @@ describe('exports', () => {
     const sixth = await cb('POST', '/exports/items', { form: {} });
     expect(sixth.status).toBe(429);
     expect(sixth.headers.get('retry-after')).toBeNull();
+    const message = 'Sorry, only 5 export jobs can be processed at a time. Please try after some time.';
     expect(sixth.body).toEqual({
-      message: 'Sorry, only 5 export jobs can be processed at a time. Please try after some time.',
-      type: 'operation_failed', api_error_code: 'api_request_limit_exceeded', http_status_code: 429,
+      message, type: 'operation_failed', api_error_code: 'api_request_limit_exceeded', http_status_code: 429,
+      error_code: 'api_request_limit_exceeded', error_msg: message,
     });
     expect((await cb('POST', '/exports/items', { form: {}, connection: 'sandbox-globex' })).status).toBe(200);
     now += 3000;

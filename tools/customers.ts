@@ -5,13 +5,19 @@ import { billingConsequences } from '../src/preview/customers.js';
 import { customerSummary, fullName, quote, who } from '../src/summary.js';
 
 const CHANNELS = ['web', 'app_store', 'play_store'] as const;
-const OFFLINE = ['no_preference', 'cash', 'check', 'bank_transfer', 'ach_credit', 'sepa_credit', 'boleto'] as const;
+export const OFFLINE = [
+  'no_preference', 'cash', 'check', 'bank_transfer', 'ach_credit', 'sepa_credit', 'boleto', 'us_automated_bank_transfer',
+  'eu_automated_bank_transfer', 'uk_automated_bank_transfer', 'jp_automated_bank_transfer', 'mx_automated_bank_transfer', 'custom',
+] as const;
 
-const address = z
+const email = z.string().max(70).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: 'an email address like ada@example.com' });
+
+/** Chargebee's address fields (billing_address, shipping_address). */
+export const address = (what: string) => z
   .strictObject({
     first_name: z.string().max(150).optional(),
     last_name: z.string().max(150).optional(),
-    email: z.string().max(70).optional(),
+    email: email.optional(),
     company: z.string().max(250).optional(),
     phone: z.string().max(50).optional(),
     line1: z.string().max(150).optional(),
@@ -21,14 +27,15 @@ const address = z
     state_code: z.string().max(50).optional(),
     state: z.string().max(50).optional(),
     zip: z.string().max(20).optional(),
-    country: z.string().regex(/^[A-Z]{2}$/, { message: 'an ISO 3166 alpha-2 code like US' }).optional(),
+    country: z.string().length(2).regex(/^[A-Z]{2}$/, { message: 'an ISO 3166 alpha-2 code like US' }).optional(),
   })
   .optional()
-  .describe('Billing address: first_name, last_name, email, company, phone, line1-3, city, state_code, state, zip, country (ISO alpha-2)');
+  .describe(`${what}: first_name, last_name, email, company, phone, line1-3, city, state_code, state, zip, country (ISO alpha-2)`);
 
-const email = z.string().max(70).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: 'an email address like ada@example.com' });
-
-/** The writable customer fields, shared by create and update. */
+/**
+ * The customer fields both POST /customers and POST /customers/{id} take. Not billing_address
+ * or vat_number: Chargebee's update ignores them (they change through update_billing_info).
+ */
 const customerFields = {
   first_name: z.string().max(150).optional().describe('First name'),
   last_name: z.string().max(150).optional().describe('Last name'),
@@ -40,10 +47,13 @@ const customerFields = {
   preferred_currency_code: currency.optional().describe('ISO 4217, e.g. USD'),
   locale: z.string().max(50).optional().describe('e.g. en, fr-CA'),
   taxability: z.enum(['taxable', 'exempt']).optional().describe('Tax liability'),
-  billing_address: address,
-  meta_data: metaData,
-  custom_fields: customFields,
+  offline_payment_method: z.enum(OFFLINE).optional().describe('For manual payments'),
+  invoice_notes: z.string().max(2000).optional().describe('Printed on invoices'),
+  auto_close_invoices: z.boolean().optional().describe('Close invoices automatically'),
+  allow_direct_debit: z.boolean().optional().describe('Allow direct debit'),
+  consolidated_invoicing: z.boolean().optional().describe('One invoice for all subscriptions'),
 };
+const extraFields = { meta_data: metaData, custom_fields: customFields };
 
 /** The customer fields Chargebee filters on (list_customers; exports add auto_close_invoices). */
 export const customerFilters = {
@@ -92,7 +102,13 @@ export const customerTools = [
     kind: 'write',
     method: 'POST',
     path: '/customers',
-    input: z.strictObject({ id: id('Customer id to use (default: generated)', 50).optional(), ...customerFields }),
+    input: z.strictObject({
+      id: id('Customer id to use (default: generated)', 50).optional(),
+      ...customerFields,
+      vat_number: z.string().max(20).optional().describe('VAT number, without country prefix'),
+      billing_address: address('Billing address'),
+      ...extraFields,
+    }),
     async preview(args, t) {
       const existing = args.email ? await t.get('/customers', {}, { email: { is: args.email }, limit: 5 }) : { list: [] };
       const dupes = (existing.list ?? []).map((e: any) => customerSummary(e.customer));
@@ -107,13 +123,13 @@ export const customerTools = [
   {
     name: 'update_customer',
     title: 'Update customer',
-    description: 'Changes only the fields passed (name, email, address, auto_collection, meta_data, custom fields). Preview shows old → new; then confirm with its token.',
+    description: 'Changes only the fields passed (name, email, auto_collection, invoicing, meta_data, custom fields; not the address). Preview shows old → new; then confirm with its token.',
     kind: 'write',
     destructive: true,
     idempotent: true,
     method: 'POST',
     path: '/customers/{customer_id}',
-    input: z.strictObject({ customer_id: id('Customer id'), ...customerFields }),
+    input: z.strictObject({ customer_id: id('Customer id'), ...customerFields, ...extraFields }),
     async preview(args, t) {
       const { customer, card } = await t.get('/customers/{customer_id}', args);
       const changes: Record<string, { from: unknown; to: unknown }> = {};

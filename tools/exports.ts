@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
-import { f, group, id } from '../src/schema.js';
-import { customerFilters } from './customers.js';
+import { currency, f, group, id } from '../src/schema.js';
+import { OFFLINE, customerFilters } from './customers.js';
 
 /**
  * The 14 Export API jobs (seed 004). Each starts an asynchronous job that
@@ -10,7 +10,27 @@ import { customerFilters } from './customers.js';
  */
 
 const CHANNEL = ['web', 'app_store', 'play_store'] as const;
-const OFFLINE = ['no_preference', 'cash', 'check', 'bank_transfer', 'ach_credit', 'sepa_credit', 'boleto'] as const;
+/** Transaction payment methods and gateways, as Chargebee's API spec lists them. */
+const PAYMENT_METHODS = [
+  'card', 'cash', 'check', 'chargeback', 'bank_transfer', 'amazon_payments', 'paypal_express_checkout',
+  'direct_debit', 'alipay', 'unionpay', 'apple_pay', 'wechat_pay', 'ach_credit', 'sepa_credit', 'ideal',
+  'google_pay', 'sofort', 'bancontact', 'giropay', 'dotpay', 'other', 'app_store', 'upi', 'netbanking_emandates',
+  'play_store', 'custom', 'boleto', 'venmo', 'pay_to', 'faster_payments', 'sepa_instant_transfer',
+  'automated_bank_transfer', 'klarna_pay_now', 'online_banking_poland', 'payconiq_by_bancontact',
+  'electronic_payment_standard', 'kbc_payment_button', 'pay_by_bank', 'trustly', 'stablecoin', 'kakao_pay',
+  'naver_pay', 'revolut_pay', 'cash_app_pay', 'pix', 'twint', 'go_pay', 'grab_pay', 'pay_co', 'after_pay', 'swish',
+  'payme', 'klarna', 'alipay_hk', 'paypay', 'gcash', 'south_korean_cards', 'paynow', 'bizum', 'promptpay', 'dana',
+  'touch_n_go', 'tamara', 'qpay',
+] as const;
+const GATEWAYS = [
+  'chargebee', 'chargebee_payments', 'adyen', 'stripe', 'wepay', 'braintree', 'authorize_net', 'paypal_pro', 'pin',
+  'eway', 'eway_rapid', 'worldpay', 'balanced_payments', 'beanstream', 'bluepay', 'elavon', 'first_data_global',
+  'hdfc', 'migs', 'nmi', 'ogone', 'paymill', 'paypal_payflow_pro', 'sage_pay', 'tco', 'wirecard', 'amazon_payments',
+  'paypal_express_checkout', 'gocardless', 'orbital', 'moneris_us', 'moneris', 'bluesnap', 'cybersource', 'vantiv',
+  'checkout_com', 'paypal', 'ingenico_direct', 'exact', 'mollie', 'quickbooks', 'razorpay', 'global_payments',
+  'bank_of_america', 'ecentric', 'metrics_global', 'windcave', 'pay_com', 'ebanx', 'dlocal', 'nuvei', 'solidgate',
+  'paystack', 'jp_morgan', 'deutsche_bank', 'ezidebit', 'twikey', 'tempus', 'moyasar', 'payway', 'not_applicable',
+] as const;
 const INVOICE_STATUS = ['paid', 'posted', 'payment_due', 'not_paid', 'voided', 'pending'] as const;
 const PRICE_TYPE = ['tax_exclusive', 'tax_inclusive'] as const;
 
@@ -22,7 +42,7 @@ const subscription = () =>
   group({
     id: f.sIn(),
     customer_id: f.sIn(),
-    status: f.e(['future', 'in_trial', 'active', 'non_renewing', 'paused', 'cancelled']),
+    status: f.e(['future', 'in_trial', 'active', 'non_renewing', 'paused', 'cancelled', 'transferred']),
     cancel_reason: f.e(
       ['not_paid', 'no_card', 'fraud_review_failed', 'non_compliant_eu_customer', 'tax_calculation_failed', 'currency_incompatible_with_gateway', 'non_compliant_customer'],
       'is_present',
@@ -129,7 +149,7 @@ export const exportTools = [
   exportTool(
     'revenue_recognition',
     'revenue recognition',
-    z.strictObject({ ...reportParams, currency_code: z.string().regex(/^[A-Z]{3}$/).optional().describe('ISO 4217; default: consolidated in base currency') }).refine(periodInOrder, periodMessage),
+    z.strictObject({ ...reportParams, currency_code: currency.optional().describe('ISO 4217; default: consolidated in base currency') }).refine(periodInOrder, periodMessage),
   ),
   exportTool('deferred_revenue', 'deferred revenue', z.strictObject(reportParams).refine(periodInOrder, periodMessage)),
   exportTool(
@@ -140,10 +160,10 @@ export const exportTools = [
       coupon: group({
         id: f.sIn(),
         name: f.sIn(),
-        discount_type: f.e(['fixed_amount', 'percentage']),
+        discount_type: f.e(['fixed_amount', 'percentage', 'offer_quantity']),
         duration_type: f.e(['one_time', 'forever', 'limited_period']),
-        status: f.e(['active', 'expired', 'archived', 'deleted']),
-        apply_on: f.e(['invoice_amount', 'each_specified_item']),
+        status: f.e(['active', 'expired', 'archived', 'deleted', 'future']),
+        apply_on: f.e(['invoice_amount', 'specified_items_total', 'each_specified_item', 'each_unit_of_specified_items']),
         created_at: f.t(),
         updated_at: f.t(),
       }),
@@ -172,7 +192,7 @@ export const exportTools = [
         customer_id: f.sIn(),
         subscription_id: f.sIn('is_present'),
         reference_invoice_id: f.sIn(),
-        type: f.e(['adjustment', 'refundable']),
+        type: f.e(['adjustment', 'refundable', 'store']),
         reason_code: f.e(['write_off', 'subscription_change', 'subscription_cancellation', 'subscription_pause', 'chargeback', 'product_unsatisfactory', 'service_unsatisfactory', 'order_change', 'order_cancellation', 'waiver', 'other', 'fraudulent']),
         create_reason_code: f.sIn(),
         status: f.e(['adjusted', 'refunded', 'refund_due', 'voided']),
@@ -197,8 +217,8 @@ export const exportTools = [
         customer_id: f.sIn('is_present'),
         subscription_id: f.sIn('is_present'),
         payment_source_id: f.sIn('is_present'),
-        payment_method: f.e(['card', 'cash', 'check', 'chargeback', 'bank_transfer', 'amazon_payments', 'paypal_express_checkout', 'direct_debit', 'alipay', 'unionpay', 'apple_pay', 'wechat_pay', 'ach_credit', 'sepa_credit', 'ideal', 'google_pay', 'sofort', 'bancontact', 'giropay', 'dotpay', 'other', 'upi', 'netbanking_emandates', 'custom', 'boleto', 'venmo', 'pay_to', 'faster_payments', 'sepa_instant_transfer']),
-        gateway: f.e(['chargebee', 'chargebee_payments', 'stripe', 'wepay', 'braintree', 'authorize_net', 'paypal_pro', 'pin', 'eway', 'eway_rapid', 'worldpay', 'balanced_payments', 'beanstream', 'bluepay', 'elavon', 'first_data_global', 'hdfc', 'migs', 'nmi', 'ogone', 'paymill', 'paypal_payflow_pro', 'sage_pay', 'tco', 'wirecard', 'amazon_payments', 'paypal_express_checkout', 'gocardless', 'adyen', 'orbital', 'moneris_us', 'moneris', 'bluesnap', 'cybersource', 'vantiv', 'checkout_com', 'paypal', 'ingenico_direct', 'exact', 'mollie', 'quickbooks', 'razorpay', 'global_payments', 'bank_of_america', 'ecentric', 'metrics_global', 'windcave', 'ebanx', 'not_applicable']),
+        payment_method: f.e(PAYMENT_METHODS),
+        gateway: f.e(GATEWAYS),
         gateway_account_id: f.sIn(),
         id_at_gateway: f.s(),
         reference_number: f.s('is_present'),
@@ -206,7 +226,7 @@ export const exportTools = [
         date: f.t(),
         amount: f.n(),
         amount_capturable: f.n(),
-        status: f.e(['in_progress', 'success', 'voided', 'failure', 'timeout', 'needs_attention']),
+        status: f.e(['in_progress', 'success', 'voided', 'failure', 'timeout', 'needs_attention', 'late_failure']),
         updated_at: f.t(),
       }),
     }),
@@ -285,7 +305,7 @@ export const exportTools = [
     'attached_items',
     'attached items',
     z.strictObject({
-      item_type: f.e(['addon', 'charge']),
+      item_type: f.e(['plan', 'addon', 'charge']),
       attached_item: group({
         id: f.sIn(),
         item_id: f.sIn(),

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
 import { UNIX_SECONDS, id } from '../src/schema.js';
 import { checkoutPreview } from '../src/preview/subscriptions.js';
+import { address } from './customers.js';
 
 export const hostedPageTools = [
   {
@@ -25,7 +26,7 @@ export const hostedPageTools = [
         .describe('[{item_price_id, quantity?, unit_price? (minor units)}], first a plan price'),
       customer: z
         .strictObject({
-          id: id('Existing or new customer id').optional(),
+          id: id('Existing or new customer id', 50).optional(),
           email: z.string().max(70).optional(),
           first_name: z.string().max(150).optional(),
           last_name: z.string().max(150).optional(),
@@ -35,9 +36,18 @@ export const hostedPageTools = [
         .optional()
         .describe('Prefill: id (existing customer), email, first_name, last_name, company, phone'),
       subscription: z
-        .strictObject({ id: id('Subscription id').optional(), trial_end: UNIX_SECONDS.optional(), start_date: UNIX_SECONDS.optional() })
+        .strictObject({
+          id: id('Subscription id', 50).optional(),
+          trial_end: UNIX_SECONDS.optional(),
+          start_date: UNIX_SECONDS.optional(),
+          auto_collection: z.enum(['on', 'off']).optional(),
+          po_number: z.string().max(100).optional(),
+          invoice_notes: z.string().max(2000).optional(),
+        })
         .optional()
-        .describe('id, trial_end, start_date (Unix seconds)'),
+        .describe('id, trial_end, start_date (Unix seconds), auto_collection (on|off), po_number, invoice_notes'),
+      billing_address: address('Prefill billing address'),
+      shipping_address: address('Shipping address'),
       coupon_ids: z.array(id('Coupon id')).max(20).optional().describe('Coupon ids'),
       redirect_url: z.url().max(250).optional().describe('Where to send the customer after checkout'),
       cancel_url: z.url().max(250).optional().describe('Where to send the customer on cancel'),

@@ -12,7 +12,7 @@ export const portalSessionTools = [
     method: 'POST',
     path: '/portal_sessions',
     input: z.strictObject({
-      customer: z.strictObject({ id: id('Customer id') }).describe('{id}: the customer to sign in as'),
+      customer: z.strictObject({ id: id('Customer id', 50) }).describe('{id}: the customer to sign in as'),
       redirect_url: z.url().max(250).optional().describe('Where the portal sends them on logout'),
       forward_url: z.url().max(250).optional().describe('Portal page to open first'),
     }),

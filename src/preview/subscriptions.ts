@@ -156,8 +156,17 @@ const ESTIMATE_TOP = ['subscription_items', 'billing_cycles', 'coupon_ids', 'inv
 const ESTIMATE_SUB = ['id', 'trial_end', 'start_date', 'setup_fee', 'offline_payment_method', 'free_period', 'free_period_unit', 'contract_term_billing_cycle_on_renewal', 'trial_end_action'] as const;
 const ESTIMATE_ITEM = ['item_price_id', 'quantity', 'quantity_in_decimal', 'unit_price', 'unit_price_in_decimal', 'billing_cycles', 'trial_end', 'service_period_days', 'charge_on_event', 'charge_once', 'item_type', 'charge_on_option'] as const;
 
+/** The address fields an estimate takes (no name, email, company, phone or free-text state). */
+const ESTIMATE_ADDRESS = ['line1', 'line2', 'line3', 'city', 'state_code', 'zip', 'country'] as const;
+
 export function createEstimateBody(args: Args): Args {
   const body: Args = pick(args, ESTIMATE_TOP);
+  for (const k of ['shipping_address', 'billing_address'] as const) {
+    if (body[k]) {
+      body[k] = pick(body[k], ESTIMATE_ADDRESS);
+      if (!Object.keys(body[k]).length) delete body[k];
+    }
+  }
   body.subscription_items = (args.subscription_items ?? []).map((i: Args) => pick(i, ESTIMATE_ITEM));
   const sub = pick(args, ESTIMATE_SUB);
   if (Object.keys(sub).length) body.subscription = sub;

@@ -7,10 +7,34 @@ import { bool, num, oneOf, str, ts, type FilterSpec } from './filters.js';
 type Filters = Record<string, FilterSpec>;
 
 export const CHANNELS = ['web', 'app_store', 'play_store'] as const;
-export const OFFLINE_PAYMENT_METHODS = ['no_preference', 'cash', 'check', 'bank_transfer', 'ach_credit', 'sepa_credit', 'boleto'] as const;
+export const OFFLINE_PAYMENT_METHODS = [
+  'no_preference', 'cash', 'check', 'bank_transfer', 'ach_credit', 'sepa_credit', 'boleto', 'us_automated_bank_transfer',
+  'eu_automated_bank_transfer', 'uk_automated_bank_transfer', 'jp_automated_bank_transfer', 'mx_automated_bank_transfer', 'custom',
+] as const;
 export const SUBSCRIPTION_STATUSES = ['future', 'in_trial', 'active', 'non_renewing', 'paused', 'cancelled', 'transferred'] as const;
 export const CANCEL_REASONS = ['not_paid', 'no_card', 'fraud_review_failed', 'non_compliant_eu_customer', 'tax_calculation_failed', 'currency_incompatible_with_gateway', 'non_compliant_customer'] as const;
 export const INVOICE_STATUSES = ['paid', 'posted', 'payment_due', 'not_paid', 'voided', 'pending'] as const;
+/** Transaction payment methods and gateways, as Chargebee's API spec lists them. */
+const PAYMENT_METHODS = [
+  'card', 'cash', 'check', 'chargeback', 'bank_transfer', 'amazon_payments', 'paypal_express_checkout',
+  'direct_debit', 'alipay', 'unionpay', 'apple_pay', 'wechat_pay', 'ach_credit', 'sepa_credit', 'ideal',
+  'google_pay', 'sofort', 'bancontact', 'giropay', 'dotpay', 'other', 'app_store', 'upi', 'netbanking_emandates',
+  'play_store', 'custom', 'boleto', 'venmo', 'pay_to', 'faster_payments', 'sepa_instant_transfer',
+  'automated_bank_transfer', 'klarna_pay_now', 'online_banking_poland', 'payconiq_by_bancontact',
+  'electronic_payment_standard', 'kbc_payment_button', 'pay_by_bank', 'trustly', 'stablecoin', 'kakao_pay',
+  'naver_pay', 'revolut_pay', 'cash_app_pay', 'pix', 'twint', 'go_pay', 'grab_pay', 'pay_co', 'after_pay', 'swish',
+  'payme', 'klarna', 'alipay_hk', 'paypay', 'gcash', 'south_korean_cards', 'paynow', 'bizum', 'promptpay', 'dana',
+  'touch_n_go', 'tamara', 'qpay',
+] as const;
+const GATEWAYS = [
+  'chargebee', 'chargebee_payments', 'adyen', 'stripe', 'wepay', 'braintree', 'authorize_net', 'paypal_pro', 'pin',
+  'eway', 'eway_rapid', 'worldpay', 'balanced_payments', 'beanstream', 'bluepay', 'elavon', 'first_data_global',
+  'hdfc', 'migs', 'nmi', 'ogone', 'paymill', 'paypal_payflow_pro', 'sage_pay', 'tco', 'wirecard', 'amazon_payments',
+  'paypal_express_checkout', 'gocardless', 'orbital', 'moneris_us', 'moneris', 'bluesnap', 'cybersource', 'vantiv',
+  'checkout_com', 'paypal', 'ingenico_direct', 'exact', 'mollie', 'quickbooks', 'razorpay', 'global_payments',
+  'bank_of_america', 'ecentric', 'metrics_global', 'windcave', 'pay_com', 'ebanx', 'dlocal', 'nuvei', 'solidgate',
+  'paystack', 'jp_morgan', 'deutsche_bank', 'ezidebit', 'twikey', 'tempus', 'moyasar', 'payway', 'not_applicable',
+] as const;
 export const ITEM_TYPES = ['plan', 'addon', 'charge'] as const;
 export const CATALOGUE_STATUSES = ['active', 'archived', 'deleted'] as const;
 export const PRICE_TYPES = ['tax_exclusive', 'tax_inclusive'] as const;
@@ -115,10 +139,10 @@ export const RELATIONSHIP_FILTERS: Filters = {
 export const COUPON_FILTERS: Filters = {
   id: str('in', 'not_in'),
   name: str('in', 'not_in'),
-  discount_type: oneOf(['fixed_amount', 'percentage']),
+  discount_type: oneOf(['fixed_amount', 'percentage', 'offer_quantity']),
   duration_type: oneOf(['one_time', 'forever', 'limited_period']),
-  status: oneOf(['active', 'expired', 'archived', 'deleted']),
-  apply_on: oneOf(['invoice_amount', 'each_specified_item']),
+  status: oneOf(['active', 'expired', 'archived', 'deleted', 'future']),
+  apply_on: oneOf(['invoice_amount', 'specified_items_total', 'each_specified_item', 'each_unit_of_specified_items']),
   created_at: ts(),
   updated_at: ts(),
 };
@@ -128,7 +152,7 @@ export const CREDIT_NOTE_FILTERS: Filters = {
   customer_id: str('in', 'not_in'),
   subscription_id: str('is_present', 'in', 'not_in'),
   reference_invoice_id: str('in', 'not_in'),
-  type: oneOf(['adjustment', 'refundable']),
+  type: oneOf(['adjustment', 'refundable', 'store']),
   reason_code: oneOf(['write_off', 'subscription_change', 'subscription_cancellation', 'subscription_pause', 'chargeback', 'product_unsatisfactory', 'service_unsatisfactory', 'order_change', 'order_cancellation', 'waiver', 'other', 'fraudulent']),
   create_reason_code: str('in', 'not_in'),
   status: oneOf(['adjusted', 'refunded', 'refund_due', 'voided']),
@@ -148,8 +172,8 @@ export const TRANSACTION_FILTERS: Filters = {
   customer_id: str('is_present', 'in', 'not_in'),
   subscription_id: str('is_present', 'in', 'not_in'),
   payment_source_id: str('is_present', 'in', 'not_in'),
-  payment_method: oneOf(['card', 'cash', 'check', 'chargeback', 'bank_transfer', 'amazon_payments', 'paypal_express_checkout', 'direct_debit', 'alipay', 'unionpay', 'apple_pay', 'wechat_pay', 'ach_credit', 'sepa_credit', 'ideal', 'google_pay', 'sofort', 'bancontact', 'giropay', 'dotpay', 'other', 'upi', 'netbanking_emandates', 'custom', 'boleto', 'venmo', 'pay_to', 'faster_payments', 'sepa_instant_transfer']),
-  gateway: oneOf(['chargebee', 'chargebee_payments', 'stripe', 'wepay', 'braintree', 'authorize_net', 'paypal_pro', 'pin', 'eway', 'eway_rapid', 'worldpay', 'balanced_payments', 'beanstream', 'bluepay', 'elavon', 'first_data_global', 'hdfc', 'migs', 'nmi', 'ogone', 'paymill', 'paypal_payflow_pro', 'sage_pay', 'tco', 'wirecard', 'amazon_payments', 'paypal_express_checkout', 'gocardless', 'adyen', 'orbital', 'moneris_us', 'moneris', 'bluesnap', 'cybersource', 'vantiv', 'checkout_com', 'paypal', 'ingenico_direct', 'exact', 'mollie', 'quickbooks', 'razorpay', 'global_payments', 'bank_of_america', 'ecentric', 'metrics_global', 'windcave', 'ebanx', 'not_applicable']),
+  payment_method: oneOf(PAYMENT_METHODS),
+  gateway: oneOf(GATEWAYS),
   gateway_account_id: str('in', 'not_in'),
   id_at_gateway: str(),
   reference_number: str('is_present'),
@@ -157,7 +181,7 @@ export const TRANSACTION_FILTERS: Filters = {
   date: ts(),
   amount: num(),
   amount_capturable: num(),
-  status: oneOf(['in_progress', 'success', 'voided', 'failure', 'timeout', 'needs_attention']),
+  status: oneOf(['in_progress', 'success', 'voided', 'failure', 'timeout', 'needs_attention', 'late_failure']),
   updated_at: ts(),
 };
 

@@ -9,6 +9,7 @@ import {
 } from './http.js';
 import { invoicePdf } from './invoices.js';
 import { COUPONS, CUSTOMERS, INVOICES, ITEM_PRICES, ITEMS, listHandler, retrieveHandler, SUBSCRIPTIONS } from './lists.js';
+import { knownParamsFor, unknownParams, withKnownParams } from './params.js';
 import type { Env, Site } from './store.js';
 import {
   cancelForItems, cancelForItemsEstimate, checkoutNewForItems, createSubscriptionForItems, createSubscriptionForItemsEstimate,
@@ -106,6 +107,8 @@ export interface ChargebeeRequest {
   body: string;
   headers: Record<string, string | undefined>;
   exportFails: boolean;
+  /** Receives the parameters Chargebee does not know for the route (they are ignored, as Chargebee does). */
+  unknownParams?: string[];
 }
 
 export function handleChargebee(site: Site, env: Env, req: ChargebeeRequest): HttpResponse {
@@ -123,8 +126,16 @@ function run(site: Site, env: Env, req: ChargebeeRequest): HttpResponse {
   try {
     const route = matchRoute(req.method, req.subPath);
     if (!route) throw routeNotFound();
-    const body = route.handler({ site, env, pairs: requestPairs(req), path: route.path, exportFails: req.exportFails });
-    return chargebeeJson(body);
+    let pairs = requestPairs(req);
+    const known = knownParamsFor(req.method, req.subPath);
+    const call = () => route.handler({ site, env, pairs, path: route.path, exportFails: req.exportFails });
+    if (!known) return chargebeeJson(call());
+    const unknown = unknownParams(pairs, known);
+    if (unknown.length) {
+      req.unknownParams?.push(...unknown);
+      pairs = pairs.filter(([key]) => !unknown.includes(key));
+    }
+    return chargebeeJson(withKnownParams(call));
   } catch (error) {
     if (error instanceof ApiError) return error.response;
     throw error;

@@ -5,7 +5,7 @@ import { sandboxPage } from './downloads.js';
 import { chargebeeError, paramError } from './http.js';
 import { CUSTOMERS, customerEntry, find } from './lists.js';
 import { applyCustomerInput, newCustomer, randomId, type CustomerInput } from './objects.js';
-import { choice, decode, email, integer, json, object, required, text, type Fields, type Schema } from './params.js';
+import { boolean, choice, decode, email, integer, json, object, required, text, type Fields, type Schema } from './params.js';
 import type { PortalSession } from './types.js';
 
 export const ADDRESS_FIELDS: Fields = {
@@ -26,12 +26,16 @@ const CUSTOMER_FIELDS: Fields = {
   locale: text(50),
   taxability: choice(['taxable', 'exempt']),
   offline_payment_method: choice(OFFLINE_PAYMENT_METHODS),
-  billing_address: object(ADDRESS_FIELDS),
+  invoice_notes: text(2000),
+  auto_close_invoices: boolean(),
+  allow_direct_debit: boolean(),
+  consolidated_invoicing: boolean(),
   meta_data: json(),
 };
 
-const CREATE: Schema = { fields: { id: text(50), ...CUSTOMER_FIELDS }, customFields: true };
-const UPDATE: Schema = { fields: CUSTOMER_FIELDS, customFields: true, refused: { id: 'a customer id cannot be changed' } };
+/** billing_address and vat_number only on create: Chargebee's update ignores them (update_billing_info changes them). */
+const CREATE: Schema = { fields: { id: text(50), ...CUSTOMER_FIELDS, vat_number: text(20), billing_address: object(ADDRESS_FIELDS) }, customFields: true };
+const UPDATE: Schema = { fields: CUSTOMER_FIELDS, customFields: true };
 
 export function createCustomer({ site, env, pairs }: Call) {
   const { id = randomId(), ...input } = decode<CustomerInput & { id?: string }>(CREATE, pairs);

@@ -6,7 +6,7 @@
 import {
   ATTACHED_ITEM_FILTERS, COUPON_FILTERS, CREDIT_NOTE_FILTERS, CUSTOMER_FILTERS, DIFFERENTIAL_PRICE_FILTERS,
   INVOICE_FILTERS, ITEM_FAMILY_FILTERS, ITEM_FILTERS, ITEM_PRICE_FILTERS, ITEM_TYPES, omit, ORDER_FILTERS, pick,
-  RELATIONSHIP_FILTERS, SUBSCRIPTION_FILTERS, SUBSCRIPTION_STATUSES, TRANSACTION_FILTERS,
+  RELATIONSHIP_FILTERS, SUBSCRIPTION_FILTERS, TRANSACTION_FILTERS,
 } from './catalog.js';
 import { fieldValue, matches, matchesAll, num, oneOf, str, type Conditions } from './filters.js';
 import { chargebeeError, notFound, paramError, routeNotFound } from './http.js';
@@ -117,7 +117,6 @@ function validateReportRange(p: Params): void {
 
 // ---------------------------------------------------------------- the 14 exports
 
-const EXPORT_SUBSCRIPTION_FILTERS = { ...SUBSCRIPTION_FILTERS, status: oneOf(SUBSCRIPTION_STATUSES.filter((s) => s !== 'transferred')) };
 const EXPORT_TYPE = choice(['data', 'import_friendly_data']);
 
 function revenueExport(operationType: string, file: string, deferred: boolean): ExportSpec {
@@ -137,7 +136,7 @@ function revenueExport(operationType: string, file: string, deferred: boolean): 
       cancel_reason_code: str('in', 'not_in'),
       business_entity_id: str(),
       invoice: object(omit(INVOICE_FILTERS, 'subscription_id', 'customer_id')),
-      subscription: object(EXPORT_SUBSCRIPTION_FILTERS),
+      subscription: object(SUBSCRIPTION_FILTERS),
       customer: object(CUSTOMER_FILTERS),
       relationship: object(RELATIONSHIP_FILTERS),
     },
@@ -156,7 +155,7 @@ const each = (collection: (site: Site) => { values(): object[] }, group: string)
   collection(site).values().map((value) => ({ [group]: value }));
 const none = () => [];
 
-const EXPORTS: Record<string, ExportSpec> = {
+export const EXPORTS: Record<string, ExportSpec> = {
   revenue_recognition: revenueExport('Revenue Recognition Report', 'RevenueRecognition.csv', false),
   deferred_revenue: revenueExport('Deferred Revenue Report', 'DeferredRevenue.csv', true),
   coupons: {
@@ -175,7 +174,7 @@ const EXPORTS: Record<string, ExportSpec> = {
   },
   subscriptions: {
     operationType: 'Subscriptions',
-    params: { export_type: EXPORT_TYPE, item_id: str('in', 'not_in'), item_price_id: str('in', 'not_in'), cancel_reason_code: str('in', 'not_in'), subscription: object(EXPORT_SUBSCRIPTION_FILTERS) },
+    params: { export_type: EXPORT_TYPE, item_id: str('in', 'not_in'), item_price_id: str('in', 'not_in'), cancel_reason_code: str('in', 'not_in'), subscription: object(SUBSCRIPTION_FILTERS) },
     self: 'subscription',
     rows: each((s) => s.subscriptions, 'subscription'),
     files: table('Subscriptions.csv', 'subscriptions', 'subscription', ['id', 'customer_id', 'status', 'currency_code', 'subscription_items', 'billing_period', 'billing_period_unit', 'mrr', 'current_term_start', 'current_term_end', 'next_billing_at', 'created_at', 'activated_at', 'cancelled_at', 'cancel_reason_code', 'updated_at']),

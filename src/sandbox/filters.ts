@@ -32,6 +32,7 @@ export const oneOf = (values: readonly string[], ...extra: Op[]): FilterSpec =>
   ({ kind: 'filter', type: 'enum', ops: [...E_OPS, ...extra], values });
 
 const INTEGER = /^-?\d+$/;
+const TEN_DIGITS = /^\d{10}$/;
 
 /** Parses one filter value; `param` names it in errors (e.g. `status[in]`). */
 export function parseFilterValue(spec: FilterSpec, op: Op, raw: string, param: string): FilterValue {
@@ -43,12 +44,13 @@ export function parseFilterValue(spec: FilterSpec, op: Op, raw: string, param: s
   if (op === 'between') {
     const list = parseJsonArray(raw, param);
     if (list.length !== 2) throw paramError(param, 'expects a JSON array of two values, e.g. [1704067200,1717199999]');
-    return list.map((v) => parseInteger(String(v), param));
+    return list.map((v) => (spec.type === 'timestamp' ? parseTimestamp(String(v), param) : parseInteger(String(v), param)));
   }
   switch (spec.type) {
     case 'boolean':
       return parseBoolean(raw, param);
     case 'timestamp':
+      return parseTimestamp(raw, param);
     case 'number':
       return parseInteger(raw, param);
     case 'enum':
@@ -68,6 +70,12 @@ function parseInteger(raw: string, param: string): number {
   const n = Number(raw);
   if (!INTEGER.test(raw) || !Number.isSafeInteger(n)) throw paramError(param, `invalid integer '${raw}'`);
   return n;
+}
+
+/** Chargebee's timestamp filters take 10-digit Unix seconds only. */
+function parseTimestamp(raw: string, param: string): number {
+  if (!TEN_DIGITS.test(raw)) throw paramError(param, `invalid timestamp '${raw}', expected 10-digit Unix seconds`);
+  return Number(raw);
 }
 
 function parseJsonArray(raw: string, param: string): (string | number)[] {
@@ -90,23 +98,27 @@ function checkEnum(spec: FilterSpec, value: string, param: string): string {
   return value;
 }
 
-/** Fields filters can name that are not plain properties of the object, keyed by `object` type. */
+/**
+ * Fields filters can name that are not plain properties of the object, keyed by `object` type.
+ * `item_id` / `item_price_id` are "the plan item code" / "the plan item price code" (Chargebee's
+ * reference): they match the plan item only, never an addon or charge of the subscription.
+ */
 const VIRTUAL_FIELDS: Record<string, Record<string, (obj: Record<string, unknown>) => unknown>> = {
   subscription: {
-    item_price_id: (s) => subscriptionItems(s).map((i) => i.item_price_id),
-    item_id: (s) => subscriptionItems(s).map((i) => i.item_id),
-    plan_id: (s) => subscriptionItems(s).filter((i) => i.item_type === 'plan').map((i) => i.item_price_id),
+    item_price_id: (s) => planItems(s).map((i) => i.item_price_id),
+    item_id: (s) => planItems(s).map((i) => i.item_id),
+    plan_id: (s) => planItems(s).map((i) => i.item_price_id),
   },
   invoice: {
-    item_price_id: (inv) => lineItems(inv).map((l) => l.entity_id),
-    item_id: (inv) => lineItems(inv).map((l) => l.item_id),
+    item_price_id: (inv) => planLines(inv).map((l) => l.entity_id),
+    item_id: (inv) => planLines(inv).map((l) => l.item_id),
     payment_owner: (inv) => inv.customer_id,
   },
 };
 
 type Loose = Record<string, unknown>;
-const subscriptionItems = (s: Loose) => (s.subscription_items ?? []) as Loose[];
-const lineItems = (inv: Loose) => (inv.line_items ?? []) as Loose[];
+const planItems = (s: Loose) => ((s.subscription_items ?? []) as Loose[]).filter((i) => i.item_type === 'plan');
+const planLines = (inv: Loose) => ((inv.line_items ?? []) as Loose[]).filter((l) => l.entity_type === 'plan_item_price');
 
 export function fieldValue(obj: object, field: string): unknown {
   const loose = obj as Loose;

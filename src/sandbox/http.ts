@@ -58,6 +58,47 @@ const DEFAULT_MESSAGE: Record<string, string> = {
   internal_temporary_error: 'Sorry, something went wrong when trying to process the request. Please try again later.',
 };
 
+/**
+ * Chargebee's `type` per api_error_code, as its error reference groups them (the client libraries
+ * throw PaymentError / InvalidRequestError / OperationFailedError by it); codes not listed (auth,
+ * site and configuration errors) carry no type.
+ */
+const ERROR_TYPE: Record<string, 'payment' | 'invalid_request' | 'operation_failed'> = {
+  payment_processing_failed: 'payment',
+  payment_method_verification_failed: 'payment',
+  payment_method_not_present: 'payment',
+  payment_gateway_currency_incompatible: 'payment',
+  payment_intent_invalid: 'payment',
+  payment_intent_invalid_amount: 'payment',
+  resource_not_found: 'invalid_request',
+  resource_limit_exhausted: 'invalid_request',
+  param_wrong_value: 'invalid_request',
+  duplicate_entry: 'invalid_request',
+  db_connection_failure: 'invalid_request',
+  invalid_state_for_request: 'invalid_request',
+  http_method_not_supported: 'invalid_request',
+  invalid_request: 'invalid_request',
+  unable_to_process_request: 'invalid_request',
+  internal_error: 'operation_failed',
+  internal_temporary_error: 'operation_failed',
+  request_blocked: 'operation_failed',
+  api_request_limit_exceeded: 'operation_failed',
+  lock_timeout: 'operation_failed',
+  site_not_ready: 'operation_failed',
+  site_read_only_mode: 'operation_failed',
+};
+
+/**
+ * The deprecated `error_code` Chargebee still sends for older libraries: the api_error_code,
+ * except that a missing parameter is `param_not_present`, a bad value `param_invalid_value` and
+ * a missing referenced resource `referenced_resource_not_found`.
+ */
+function legacyCode(code: string, opts: ChargebeeErrorOptions): string {
+  if (code === 'param_wrong_value') return opts.message?.endsWith('cannot be blank') ? 'param_not_present' : 'param_invalid_value';
+  if (code === 'resource_not_found' && opts.param) return 'referenced_resource_not_found';
+  return code;
+}
+
 export interface ChargebeeErrorOptions {
   code?: string;
   message?: string;
@@ -65,15 +106,21 @@ export interface ChargebeeErrorOptions {
   headers?: Record<string, string>;
 }
 
-/** Chargebee's error body: `{message, type?, api_error_code, param?, http_status_code}`. */
+/**
+ * Chargebee's error body: `{message, type?, api_error_code, param?, error_code, error_msg,
+ * error_param?, http_status_code}` (the last four the deprecated fields older libraries read).
+ */
 export function chargebeeErrorResponse(status: number, opts: ChargebeeErrorOptions = {}): HttpResponse {
   const code = opts.code ?? DEFAULT_CODE[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request');
-  const type = status === 429 ? 'operation_failed' : status < 500 ? 'invalid_request' : undefined;
+  const message = opts.message ?? DEFAULT_MESSAGE[code] ?? 'The request could not be processed';
   const body = {
-    message: opts.message ?? DEFAULT_MESSAGE[code] ?? 'The request could not be processed',
-    type,
+    message,
+    type: ERROR_TYPE[code],
     api_error_code: code,
     param: opts.param,
+    error_code: legacyCode(code, opts),
+    error_msg: opts.param && message.startsWith(`${opts.param} : `) ? message.slice(opts.param.length + 3) : message,
+    error_param: opts.param,
     http_status_code: status,
   };
   return chargebeeJson(body, status, opts.headers);
@@ -94,8 +141,12 @@ export function notFound(what: string, param?: string): ApiError {
 
 export const routeNotFound = (): ApiError => chargebeeError(404);
 
+/** What a Product Catalog 2.0 site answers to a Product Catalog 1.0 operation. */
 export const configurationIncompatible = (): ApiError =>
-  chargebeeError(400, { code: 'configuration_incompatible', message: 'This API operation is not enabled for this site' });
+  chargebeeError(400, {
+    code: 'configuration_incompatible',
+    message: 'The API endpoint is incompatible with the product catalog version. You are calling product catalog 1.0 API endpoint but you are using product catalog 2.0',
+  });
 
 export function invalidState(message: string): ApiError {
   return chargebeeError(409, { message });

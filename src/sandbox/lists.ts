@@ -55,7 +55,7 @@ export const ITEMS: ListSpec<Item> = {
   label: 'Item',
   collection: (site) => site.items,
   filters: ITEM_FILTERS,
-  sortable: [],
+  sortable: ['name', 'id', 'updated_at'],
   order: 'updated_at',
   entry: (item) => ({ item }),
 };
@@ -64,7 +64,7 @@ export const ITEM_PRICES: ListSpec<ItemPrice> = {
   label: 'Item price',
   collection: (site) => site.itemPrices,
   filters: ITEM_PRICE_FILTERS,
-  sortable: [],
+  sortable: ['name', 'id', 'updated_at'],
   order: 'updated_at',
   entry: (item_price) => ({ item_price }),
 };
@@ -118,21 +118,25 @@ export function listHandler<T extends { id: string }>(spec: ListSpec<T>) {
     const dir = sort?.asc ? 1 : -1;
     const filters = Object.fromEntries(Object.entries(params).filter(([k]) => k in spec.filters)) as Record<string, Conditions>;
 
-    const key = (row: Row<T>): Cursor => [Number((row.value as Record<string, unknown>)[field] ?? 0) * 1000, row.seq];
+    const valueOf = (row: Row<T>) => (row.value as Record<string, unknown>)[field];
+    // Text sorts (name, id): the cursor holds the last row's position in the sorted list instead of its value.
+    const textSort = field === 'name' || field === 'id';
+    const key = (row: Row<T>): Cursor => [Number(valueOf(row) ?? 0) * 1000, row.seq];
     const compare = (a: Cursor, b: Cursor) => dir * (a[0] - b[0] || a[1] - b[1]);
     let rows = spec.collection(site).rows()
       .filter((r) => (spec.visible?.(r.value, params) ?? true) && matchesAll(r.value, filters))
-      .sort((a, b) => compare(key(a), key(b)));
+      .sort((a, b) => (textSort ? dir * (String(valueOf(a)).localeCompare(String(valueOf(b))) || a.seq - b.seq) : compare(key(a), key(b))));
+    const all = rows;
     if (typeof params.offset === 'string') {
       const cursor = parseOffset(params.offset);
-      rows = rows.filter((r) => compare(key(r), cursor) > 0);
+      rows = textSort ? rows.slice(cursor[0] + 1) : rows.filter((r) => compare(key(r), cursor) > 0);
     }
     const limit = (params.limit as number | undefined) ?? DEFAULT_LIMIT;
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
       list: page.map((r) => spec.entry(r.value, site)),
-      next_offset: rows.length > limit && last ? JSON.stringify(key(last).map(String)) : undefined,
+      next_offset: rows.length > limit && last ? JSON.stringify((textSort ? [all.indexOf(last), last.seq] : key(last)).map(String)) : undefined,
     };
   };
 }

@@ -112,6 +112,8 @@ export interface GatewayRequest {
   body: string;
   headers: Record<string, string | undefined>;
   exportFails: boolean;
+  /** Filled with the Chargebee parameters the route does not know (see ChargebeeRequest). */
+  unknownParams?: string[];
 }
 
 const CHARGEBEE_PREFIX = '/chargebee/api/v2/';

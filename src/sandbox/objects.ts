@@ -77,7 +77,7 @@ export function attachCard(customer: Customer, cardType: keyof typeof CARD_IIN, 
     payment_source_id: `pm_${customer.id}`, status: 'valid', gateway: 'chargebee', gateway_account_id: 'gw_sandbox',
     first_name: customer.first_name, last_name: customer.last_name, iin: CARD_IIN[cardType] ?? '400000', last4,
     card_type: cardType, funding_type: 'credit', expiry_month: expiry[0], expiry_year: expiry[1],
-    masked_number: `************${last4}`, customer_id: customer.id, object: 'card',
+    masked_number: `************${last4}`, customer_id: customer.id, created_at: customer.created_at, object: 'card',
   };
   customer.card_status = 'valid';
   customer.primary_payment_source_id = card.payment_source_id;
@@ -131,6 +131,7 @@ export function newSubscription(base: SubscriptionBase, status: 'future' | 'in_t
     billing_period: period, billing_period_unit: unit, subscription_items: base.items,
     created_at: base.created_at, updated_at: base.created_at, has_scheduled_changes: false, channel: 'web',
     resource_version: base.resource_version, deleted: false, object: 'subscription', due_invoices_count: 0,
+    has_scheduled_advance_invoices: false, decommissioned: false,
     mrr: 0, exchange_rate: 1, base_currency_code: base.plan.currency_code,
   };
   if (status === 'future') {
@@ -266,6 +267,8 @@ export function newInvoice(a: InvoiceArgs): Invoice {
     line_items: a.lines,
     discounts: discounts.length ? discounts : undefined,
     billing_address: a.customer.billing_address && { ...a.customer.billing_address },
+    term_finalized: true,
+    is_gifted: false,
     object: 'invoice',
   };
 }

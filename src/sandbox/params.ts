@@ -1,11 +1,14 @@
 /**
- * Strict decoding of Chargebee request parameters against a declared schema.
- * Anything undeclared, mistyped or malformed is a 400 naming the parameter, so client
- * encoding bugs surface in tests instead of being silently ignored.
+ * Decoding of Chargebee request parameters against a declared schema, as Chargebee does it:
+ * parameters Chargebee does not know for the route (KNOWN_PARAMS, from its API spec) are ignored
+ * and reported (`unknownParams`, which the request log records as `unknown_params`, so tests can
+ * catch a client sending them); parameters it knows but the sandbox does not model are accepted
+ * and ignored; the modelled ones are validated strictly: mistyped or malformed is a 400 naming it.
  */
 import { keyPath, type Pair } from './form.js';
 import { paramError } from './http.js';
 import { parseFilterValue, type FilterSpec, type Op } from './filters.js';
+import { KNOWN_PARAMS } from './known-params.js';
 
 interface Base { required?: boolean }
 export type ScalarSpec = Base & (
@@ -49,6 +52,67 @@ const CUSTOM_FIELD: ScalarSpec = { kind: 'string', max: 250 };
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const INDEX = /^(0|[1-9]\d{0,3})$/;
 
+/** `a b[c,d]` → `['a', 'b[c]', 'b[d]']` (the KNOWN_PARAMS notation). */
+export function expandKnown(names: string): string[] {
+  return names.split(' ').filter(Boolean).flatMap((token) => {
+    const m = /^(\w+)\[([\w,]+)\]$/.exec(token);
+    return m ? m[2]!.split(',').map((f) => `${m[1]}[${f}]`) : [token];
+  });
+}
+
+const knownRoutes = Object.entries(KNOWN_PARAMS).map(([key, names]) => {
+  const [method, route] = key.split(' ') as [string, string];
+  return { method, segments: route.slice(1).split('/'), names, set: undefined as Set<string> | undefined };
+});
+
+/** The parameters Chargebee knows for a request (subPath without the /api/v2/ prefix); undefined for routes not listed. */
+export function knownParamsFor(method: string, subPath: string): ReadonlySet<string> | undefined {
+  const segments = subPath.split('/');
+  let best: (typeof knownRoutes)[number] | undefined;
+  let literals = -1;
+  for (const r of knownRoutes) {
+    if (r.method !== method || r.segments.length !== segments.length) continue;
+    if (!r.segments.every((s, i) => s === '{}' || s === segments[i])) continue;
+    const n = r.segments.filter((s) => s !== '{}').length;
+    if (n > literals) [best, literals] = [r, n];
+  }
+  if (!best) return undefined;
+  return (best.set ??= new Set(expandKnown(best.names)));
+}
+
+/**
+ * The keys of `pairs` Chargebee does not know: neither the key (indexes dropped) nor a prefix of it
+ * is a known name (a prefix: `created_at[after]` is the known filter `created_at`, `meta_data` JSON).
+ * Custom fields (`cf_*`) depend on the site's configuration and count as known.
+ */
+export function unknownParams(pairs: readonly Pair[], known: ReadonlySet<string>): string[] {
+  return pairs
+    .map(([key]) => key)
+    .filter((key) => {
+      if (key.startsWith('cf_')) return false;
+      const path = keyPath(key)?.filter((s) => !/^\d+$/.test(s));
+      if (!path?.length) return true;
+      let name = path[0]!;
+      if (known.has(name)) return false;
+      for (const s of path.slice(1)) if (known.has((name = `${name}[${s}]`))) return false;
+      return true;
+    });
+}
+
+/** Set while a route with KNOWN_PARAMS runs: parameters it knows but the schema does not model are ignored. */
+let ignoreUnmodelled = false;
+
+/** Runs `handle` with known-but-unmodelled parameters accepted and ignored (unknown ones are already removed). */
+export function withKnownParams<T>(handle: () => T): T {
+  const before = ignoreUnmodelled;
+  ignoreUnmodelled = true;
+  try {
+    return handle();
+  } finally {
+    ignoreUnmodelled = before;
+  }
+}
+
 /** Decodes and validates `pairs`; the result has the shape the schema describes (hence the type parameter). */
 export function decode<T = Params>(schema: Schema, pairs: readonly Pair[]): T {
   const out: Params = {};
@@ -62,6 +126,7 @@ export function decode<T = Params>(schema: Schema, pairs: readonly Pair[]): T {
     const refusal = schema.refused?.[name];
     if (refusal) throw paramError(key, refusal);
     const spec = schema.fields[name] ?? (schema.customFields && name.startsWith('cf_') ? CUSTOM_FIELD : undefined);
+    if (!spec && ignoreUnmodelled) continue;
     if (!spec) throw paramError(key, 'unknown parameter');
     place(out, name, spec, rest, key, value);
   }
@@ -74,6 +139,7 @@ function place(target: Params, name: string, spec: Spec, rest: string[], key: st
     case 'object': {
       const [field, ...more] = rest;
       const fieldSpec = field === undefined ? undefined : spec.fields[field];
+      if (field !== undefined && !fieldSpec && ignoreUnmodelled) return;
       if (field === undefined || !fieldSpec) throw paramError(key, `unknown parameter (expected ${name}[field] with field one of ${Object.keys(spec.fields).join(', ')})`);
       place(child(target, name, {}), field, fieldSpec, more, key, raw);
       return;
@@ -81,6 +147,7 @@ function place(target: Params, name: string, spec: Spec, rest: string[], key: st
     case 'list': {
       const [field, index, ...more] = rest;
       const fieldSpec = field === undefined ? undefined : spec.fields[field];
+      if (field !== undefined && !fieldSpec && ignoreUnmodelled) return;
       if (field === undefined || !fieldSpec || index === undefined || more.length) {
         throw paramError(key, `unknown parameter (expected ${name}[field][index])`);
       }

@@ -221,7 +221,7 @@ function seedCatalogue(site: Site, seed: SiteSeed): void {
       id, name, external_name: name, status, resource_version: ms(updated), updated_at: updated,
       item_family_id: seed.family.id, type, is_shippable: false, is_giftable: false,
       enabled_for_checkout: type === 'plan', enabled_in_portal: type === 'plan', item_applicability: 'all',
-      metered: false, archived_at: status === 'archived' ? updated : undefined, channel: 'web', object: 'item',
+      metered: false, archived_at: status === 'archived' ? updated : undefined, channel: 'web', deleted: false, object: 'item',
     });
   });
   seed.prices.forEach(([id, itemId, model, price, unit, status = 'active', trialDays], i) => {
@@ -235,7 +235,7 @@ function seedCatalogue(site: Site, seed: SiteSeed): void {
       period: unit && 1, period_unit: unit, trial_period: trialDays, trial_period_unit: trialDays ? 'day' : undefined,
       currency_code: seed.currency, free_quantity: 0, is_taxable: true, created_at: updated, updated_at: updated,
       resource_version: ms(updated), archived_at: status === 'archived' ? updated : undefined, item_type: item.type,
-      channel: 'web', object: 'item_price',
+      channel: 'web', deleted: false, object: 'item_price',
     });
   });
   for (const c of seed.coupons) {

@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { faultResponse } from './faults.js';
 import { ApiError, chargebeeErrorResponse, matonError, plainJson, type HttpResponse } from './http.js';
 import { handleGateway } from './maton.js';
-import type { SandboxState } from './state.js';
+import type { LoggedRequest, SandboxState } from './state.js';
 
 export interface SandboxLogger {
   info(obj: object, msg?: string): void;
@@ -63,12 +63,14 @@ export class SandboxServer {
       return;
     }
     const { state } = this;
-    state.record({
+    const entry: LoggedRequest = {
       method, path: rawPath, query: incoming.query, body: incoming.body, at: state.clock.now(),
       headers: { ...incoming.headers, ...(incoming.headers.authorization !== undefined && { authorization: '[redacted]' }) },
-    });
+      unknown_params: [],
+    };
+    state.record(entry);
 
-    const response = await this.gateway(incoming, req);
+    const response = await this.gateway(incoming, req, entry.unknown_params);
     if (response === 'dropped' || this.closed) {
       req.socket.destroy();
       return;
@@ -77,7 +79,7 @@ export class SandboxServer {
     send(res, response);
   }
 
-  private async gateway(incoming: Incoming, req: IncomingMessage): Promise<HttpResponse | 'dropped'> {
+  private async gateway(incoming: Incoming, req: IncomingMessage, unknownParams: string[]): Promise<HttpResponse | 'dropped'> {
     const { state } = this;
     try {
       if (!this.authorized(incoming)) throw matonError(401, 'Invalid or missing Maton API key');
@@ -89,7 +91,7 @@ export class SandboxServer {
       if (fault?.kind === 'status') return faultResponse(fault);
       if (fault?.kind === 'delay') await this.sleep(fault.ms);
       if (this.closed || req.socket.destroyed) return 'dropped';
-      const response = handleGateway(state.connections, state, { ...incoming, exportFails: fault?.kind === 'export_fails' });
+      const response = handleGateway(state.connections, state, { ...incoming, exportFails: fault?.kind === 'export_fails', unknownParams });
       return fault?.kind === 'drop_response' ? 'dropped' : response;
     } catch (error) {
       if (error instanceof ApiError) return error.response;

@@ -14,6 +14,8 @@ export interface LoggedRequest {
   headers: Record<string, string>;
   body: string;
   at: number;
+  /** Parameters Chargebee does not know for the route: ignored, as Chargebee ignores them. */
+  unknown_params: string[];
 }
 
 /** Oldest entries are dropped beyond this, so a long-running sandbox does not grow without bound. */

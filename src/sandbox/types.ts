@@ -51,6 +51,9 @@ export interface Customer extends CustomFields {
   unbilled_charges: number;
   preferred_currency_code?: string;
   auto_close_invoices?: boolean;
+  vat_number?: string;
+  invoice_notes?: string;
+  consolidated_invoicing?: boolean;
   meta_data?: Meta;
 }
 
@@ -69,6 +72,7 @@ export interface Card {
   expiry_year: number;
   masked_number: string;
   customer_id: string;
+  created_at: number;
   object: 'card';
 }
 
@@ -102,6 +106,7 @@ export interface Item {
   metered: boolean;
   archived_at?: number;
   channel: 'web';
+  deleted: boolean;
   object: 'item';
 }
 
@@ -127,6 +132,7 @@ export interface ItemPrice {
   archived_at?: number;
   item_type: ItemType;
   channel: 'web';
+  deleted: boolean;
   object: 'item_price';
 }
 
@@ -214,6 +220,8 @@ export interface Subscription extends CustomFields {
   cancel_reason_code?: string;
   updated_at: number;
   has_scheduled_changes: boolean;
+  has_scheduled_advance_invoices: boolean;
+  decommissioned: boolean;
   channel: 'web';
   resource_version: number;
   deleted: boolean;
@@ -281,6 +289,8 @@ export interface Invoice {
   line_items: LineItem[];
   discounts?: { amount: number; description: string; entity_type: 'document_level_coupon'; entity_id: string; object: 'discount' }[];
   billing_address?: BillingAddress;
+  term_finalized: boolean;
+  is_gifted: boolean;
   object: 'invoice';
 }
 

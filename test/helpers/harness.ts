@@ -25,6 +25,21 @@ export interface Harness {
 }
 
 /**
+ * Fails when the sandbox logged a request carrying parameters Chargebee does not know for its route
+ * (`unknown_params`: Chargebee would ignore them silently, so a write would report success and
+ * change nothing). Every harness checks this when a test resets it and when it closes, so no
+ * integration test can send one unnoticed.
+ */
+export async function noUnknownParams(sandboxFetch: (path: string) => Promise<Response>, clear?: () => Promise<unknown>): Promise<void> {
+  const { requests } = (await (await sandboxFetch('/_sandbox/requests')).json()) as { requests: Array<{ method: string; path: string; unknown_params?: string[] }> };
+  await clear?.();
+  const sent = requests.filter((r) => r.unknown_params?.length);
+  if (sent.length) {
+    throw new Error(`Parameters Chargebee does not know were sent (it would ignore them): ${sent.map((r) => `${r.method} ${r.path}: ${r.unknown_params!.join(', ')}`).join('; ')}`);
+  }
+}
+
+/**
  * The whole server, in-process, against the embedded sandbox over real HTTP on
  * loopback, driven by the official SDK Client.
  */
@@ -60,7 +75,7 @@ export async function startHarness(
       return body.requests.filter((r) => r.path !== '/connections');
     },
     async reset() {
-      await sandboxFetch('/_sandbox/reset', { method: 'POST' });
+      await noUnknownParams(sandboxFetch, () => sandboxFetch('/_sandbox/reset', { method: 'POST' }));
     },
     async fault(spec) {
       const res = await sandboxFetch('/_sandbox/faults', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
@@ -68,8 +83,12 @@ export async function startHarness(
     },
     sandboxFetch,
     async close() {
-      for (const c of clients) await c.close();
-      await rt.close();
+      try {
+        await noUnknownParams(sandboxFetch);
+      } finally {
+        for (const c of clients) await c.close();
+        await rt.close();
+      }
     },
   };
 }

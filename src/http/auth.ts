@@ -1,0 +1,205 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
+import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { OAuthMetadata, OAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { RequestHandler } from 'express';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { UsageError } from '../config.js';
+
+/**
+ * Who may call, and as whom. Two ways to authenticate, usable together:
+ *  - the static MCP_HTTP_TOKEN: every holder is one principal (`http:<hash of the token>`);
+ *  - OAuth 2.1 resource server (MCP_AUTH_ISSUER + MCP_AUTH_AUDIENCE): JWT access tokens signed
+ *    by the issuer's keys (its JWKS), audience and expiry checked; principal = `iss` + `sub`.
+ * The HTTP side uses the MCP SDK's helpers: requireBearerAuth (401 + WWW-Authenticate with
+ * resource_metadata) and mcpAuthMetadataRouter (RFC 9728 protected resource metadata). Both are
+ * express middleware; only the metadata documents are served by an express app, though: express
+ * re-prototypes every request and response, which cost a quarter of the CPU of each MCP call
+ * (measured: see bearer() below), so the MCP endpoints run requireBearerAuth on plain node:http.
+ */
+
+export interface OAuthOptions {
+  issuer: string;
+  audience: string;
+  /** Default: jwks_uri from the issuer's metadata (RFC 8414 / OpenID discovery). */
+  jwksUrl?: string;
+}
+
+export const ANONYMOUS = 'http:anonymous';
+
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/** The principal of a request that passed the bearer check (anonymous with --no-auth). */
+export function principalOf(req: IncomingMessage): string {
+  const p = (req as IncomingMessage & { auth?: AuthInfo }).auth?.extra?.principal;
+  return typeof p === 'string' ? p : ANONYMOUS;
+}
+
+/**
+ * Runs the SDK's requireBearerAuth on a plain node:http request. It touches the response only to
+ * refuse (res.set / res.status / res.json), so those three are provided over the node response.
+ * Resolves true when the request may go on (req.auth is set), false when a refusal was sent.
+ */
+function onNodeHttp(middleware: RequestHandler): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  return (req, res) =>
+    new Promise((resolve, reject) => {
+      const refusal = {
+        set(name: string, value: string) {
+          res.setHeader(name, value);
+          return refusal;
+        },
+        status(code: number) {
+          res.statusCode = code;
+          return refusal;
+        },
+        json(body: unknown) {
+          const text = JSON.stringify(body);
+          res.setHeader('Content-Type', 'application/json');
+          res.setHeader('Content-Length', Buffer.byteLength(text));
+          res.end(text);
+          resolve(false);
+          return refusal;
+        },
+      };
+      Promise.resolve(middleware(req as never, refusal as never, (err?: unknown) => (err ? reject(err) : resolve(true)))).catch(reject);
+    });
+}
+
+/** Accepts exactly one static token (constant-time: both sides are hashed to 32 bytes first). */
+function staticVerifier(token: string): OAuthTokenVerifier & { matches(t: string): boolean } {
+  const expected = sha256(token);
+  const principal = `http:${expected.toString('hex').slice(0, 32)}`;
+  return {
+    matches: (t) => timingSafeEqual(sha256(t), expected),
+    async verifyAccessToken(t) {
+      if (!timingSafeEqual(sha256(t), expected)) throw new InvalidTokenError("The bearer token is not this server's MCP_HTTP_TOKEN.");
+      // A static token does not expire; requireBearerAuth wants a number.
+      return { token: t, clientId: 'static-token', scopes: [], expiresAt: Number.MAX_SAFE_INTEGER, extra: { principal } };
+    },
+  };
+}
+
+/** Why jose refused a token, in words a client developer can act on. */
+function tokenError(e: unknown): Error {
+  if (e instanceof joseErrors.JWTExpired) return new InvalidTokenError('The access token has expired.');
+  if (e instanceof joseErrors.JWTClaimValidationFailed) return new InvalidTokenError(`The access token's "${e.claim}" claim is not accepted here (${e.reason === 'check_failed' ? 'wrong value' : e.reason}).`);
+  if (e instanceof joseErrors.JWKSNoMatchingKey) return new InvalidTokenError("The access token is not signed by one of the issuer's keys.");
+  if (e instanceof joseErrors.JWSSignatureVerificationFailed) return new InvalidTokenError('The access token signature does not verify.');
+  if (e instanceof joseErrors.JOSEAlgNotAllowed) return new InvalidTokenError('The access token uses a signing algorithm this server does not accept.');
+  if (e instanceof joseErrors.JWKSTimeout || e instanceof joseErrors.JWKSInvalid || e instanceof TypeError) {
+    return new ServerError("Could not fetch the authorization server's signing keys; try again shortly.");
+  }
+  if (e instanceof joseErrors.JOSEError) return new InvalidTokenError('The access token is not a valid JWT for this server.');
+  return new ServerError('Could not verify the access token.');
+}
+
+/**
+ * JWT access tokens from one issuer for one audience, keys from the issuer's JWKS (fetched and
+ * cached by jose). A verified token is remembered (up to 1,000, for at most 5 minutes and never
+ * past its expiry): checking a signature costs ~150 µs of CPU, a fifth of a whole tools/call.
+ */
+export function jwtVerifier(o: { issuer: string; audience: string; keys: JWTVerifyGetKey }): OAuthTokenVerifier {
+  const verified = new Map<string, { info: AuthInfo; until: number }>();
+  return {
+    async verifyAccessToken(token) {
+      const now = Date.now() / 1000;
+      const hit = verified.get(token);
+      if (hit && hit.until > now) return hit.info;
+      if (hit) verified.delete(token);
+      let payload;
+      try {
+        ({ payload } = await jwtVerify(token, o.keys, {
+          issuer: o.issuer,
+          audience: o.audience,
+          requiredClaims: ['exp', 'sub'],
+          clockTolerance: 30,
+          // Asymmetric only: a JWKS publishes public keys.
+          algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'],
+        }));
+      } catch (e) {
+        throw tokenError(e);
+      }
+      const scope = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
+      const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : payload.sub!;
+      const info: AuthInfo = { token, clientId, scopes: scope, expiresAt: payload.exp, extra: { principal: `oauth:${payload.iss}#${payload.sub}` } };
+      verified.set(token, { info, until: Math.min(payload.exp!, now + 300) });
+      if (verified.size > 1000) verified.delete(verified.keys().next().value!);
+      return info;
+    },
+  };
+}
+
+export interface AuthSetup {
+  /** Serves the metadata documents (/.well-known/...), reachable without a token. */
+  metadata?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The bearer check for the MCP endpoints (false: a 401/403 was sent); undefined = no auth (--no-auth, loopback only). */
+  bearer?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /** What the server logs at start. */
+  mode: string;
+  resourceMetadataUrl?: string;
+}
+
+/**
+ * Builds the auth middleware. With OAuth, fetches the issuer's metadata first (to find its JWKS
+ * and to advertise it); fails with a UsageError that says what to fix.
+ * `resource` is this server's /mcp URL as clients see it (advertised in the metadata).
+ */
+export async function setupAuth(o: { token: string | null; oauth?: OAuthOptions; resource: URL; fetchTimeoutMs?: number }): Promise<AuthSetup> {
+  const stat = o.token ? staticVerifier(o.token) : undefined;
+  if (!o.oauth) {
+    if (!stat) return { mode: 'none (--no-auth)' };
+    return { mode: 'bearer (MCP_HTTP_TOKEN)', bearer: onNodeHttp(requireBearerAuth({ verifier: stat })) };
+  }
+  const { issuer, audience } = o.oauth;
+  // Loaded only in OAuth mode: express (for the metadata documents) and the SDK's discovery client.
+  const [{ discoverAuthorizationServerMetadata }, { metadataHandler }, { getOAuthProtectedResourceMetadataUrl, mcpAuthMetadataRouter }, { default: express }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/auth.js'),
+    import('@modelcontextprotocol/sdk/server/auth/handlers/metadata.js'),
+    import('@modelcontextprotocol/sdk/server/auth/router.js'),
+    import('express'),
+  ]);
+  let asMetadata: OAuthMetadata | undefined;
+  try {
+    asMetadata = (await discoverAuthorizationServerMetadata(issuer, { fetchFn: (url, init) => fetch(url, { ...init, signal: AbortSignal.timeout(o.fetchTimeoutMs ?? 10_000) }) })) as OAuthMetadata | undefined;
+  } catch (e) {
+    if (!o.oauth.jwksUrl) throw new UsageError(`Could not read the metadata of MCP_AUTH_ISSUER ${issuer} (${e instanceof Error ? e.message : String(e)}). Check the issuer URL, or set MCP_AUTH_JWKS_URL.`);
+  }
+  const jwksUrl = o.oauth.jwksUrl ?? asMetadata?.jwks_uri;
+  if (!jwksUrl) {
+    throw new UsageError(
+      `MCP_AUTH_ISSUER ${issuer} publishes no jwks_uri at /.well-known/oauth-authorization-server or /.well-known/openid-configuration: set MCP_AUTH_JWKS_URL to the URL of its signing keys.`,
+    );
+  }
+  if (asMetadata?.issuer && asMetadata.issuer !== issuer) {
+    throw new UsageError(`The metadata of MCP_AUTH_ISSUER says its issuer is "${asMetadata.issuer}", not "${issuer}": set MCP_AUTH_ISSUER to exactly the issuer's own value (it must equal the tokens' "iss").`);
+  }
+  const jwt = jwtVerifier({ issuer, audience, keys: createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: o.fetchTimeoutMs ?? 10_000 }) });
+  const verifier: OAuthTokenVerifier = stat
+    ? { verifyAccessToken: (t) => (stat.matches(t) ? stat.verifyAccessToken(t) : jwt.verifyAccessToken(t)) }
+    : jwt;
+  const resourceMetadataUrl = getOAuthProtectedResourceMetadataUrl(o.resource);
+  const metadata = express();
+  metadata.disable('x-powered-by');
+  const resourceName = 'Chargebee (via Maton)';
+  if (asMetadata) {
+    // /.well-known/oauth-protected-resource/mcp (RFC 9728's path for /mcp) and a copy of the issuer's metadata.
+    metadata.use(mcpAuthMetadataRouter({ oauthMetadata: asMetadata, resourceServerUrl: o.resource, resourceName }));
+  }
+  // The same document mcpAuthMetadataRouter serves.
+  const prm: OAuthProtectedResourceMetadata = { resource: o.resource.href, authorization_servers: [asMetadata?.issuer ?? issuer], resource_name: resourceName };
+  if (!asMetadata) metadata.use(new URL(resourceMetadataUrl).pathname, metadataHandler(prm));
+  // The bare path too, for clients that look there first.
+  metadata.use('/.well-known/oauth-protected-resource', metadataHandler(prm));
+  metadata.use((req, res) => {
+    res.status(404).json({ error: 'not_found', error_description: `No metadata at ${req.path}. The protected resource metadata is at ${new URL(resourceMetadataUrl).pathname}.` });
+  });
+  return {
+    mode: stat ? `OAuth (issuer ${issuer}, audience ${audience}) and MCP_HTTP_TOKEN` : `OAuth (issuer ${issuer}, audience ${audience})`,
+    metadata,
+    bearer: onNodeHttp(requireBearerAuth({ verifier, resourceMetadataUrl })),
+    resourceMetadataUrl,
+  };
+}
