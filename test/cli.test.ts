@@ -55,6 +55,7 @@ describe('start-up failures: exit 2, one line, nothing started', () => {
     ['an unknown --approval', ['--sandbox', '--approval', 'maybe'], {}, /--approval \(CHARGEBEE_MCP_APPROVAL\) must be auto, human or token/],
     ['a confirm TTL over the cap', ['--sandbox'], { CHARGEBEE_MCP_CONFIRM_TTL_S: '5000' }, /CHARGEBEE_MCP_CONFIRM_TTL_S must be an integer from 1 to 3600/],
     ['an --audit-log in a folder that does not exist', ['--sandbox', '--audit-log', '/nonexistent-chargebee-mcp/audit.log'], {}, /--audit-log \/nonexistent-chargebee-mcp\/audit\.log: cannot open it for appending \(ENOENT\)/],
+    ['an OAuth issuer over plain http', ['--sandbox', '--transport', 'http', '--port', '0'], { MCP_AUTH_ISSUER: 'http://id.example.com', MCP_AUTH_AUDIENCE: 'x' }, /MCP_AUTH_ISSUER must be an https:\/\/ URL/],
     ['--no-auth on a public address', ['--sandbox', '--transport', 'http', '--no-auth', '--host', '0.0.0.0'], {}, /--no-auth is only allowed on a loopback host/],
     ['a host that is not this machine', ['--sandbox', '--transport', 'http', '--host', '192.0.2.1', '--port', '0'], {}, /--host 192\.0\.2\.1 is not an address of this machine/],
     ['sandbox: an unknown flag', ['sandbox', '--bogus'], {}, /unknown option --bogus\./],
