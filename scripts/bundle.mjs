@@ -14,9 +14,18 @@
 //     first gateway request;
 //   - leaves out Ajv, which the SDK's Server loads only to validate elicitation answers (this
 //     server never elicits: src/server.ts passes its own validator).
-// The result is smoke-tested: it must list exactly what the tsc build lists and answer a call.
+//
+// The package ships only this bundle (package.json "files": dist/cli.js, dist/chunks/*.js) and has
+// no runtime dependencies: every library, whatever package.json lists, is inlined here (esbuild
+// bundles every bare import by default; nothing is marked external), and the build fails if the
+// output still imports anything but a Node built-in. No source maps: identifiers are kept, so
+// stack traces stay readable, and the tarball carries only what runs.
+//
+// The result is smoke-tested from a copy in a folder with no node_modules: it must list exactly
+// what the tsc build lists and answer a call.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -89,6 +98,7 @@ const noAjv = {
 
 // 2. The bundle.
 rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
+rmSync(join(outdir, 'cli.js.map'), { force: true });
 const result = await build({
   ...common,
   entryPoints: { cli: join(root, 'src', 'cli.ts') },
@@ -99,11 +109,37 @@ const result = await build({
   // Whitespace and syntax only: identifiers stay readable in stack traces.
   minifyWhitespace: true,
   minifySyntax: true,
-  sourcemap: 'linked',
-  sourcesContent: false,
+  sourcemap: false,
   metafile: true,
   plugins: [prebuiltPlugin, noAjv],
 });
+
+// Self-contained: the output imports Node built-ins, and otherwise only what esbuild could not
+// find, which it tolerates only inside a try/catch: a library's optional extra (redis's
+// @opentelemetry/api, debug's supports-color), absent from an install of this package too, which
+// the library does without. Anything that is installed yet left external would be a missing
+// dependency at run time: the build fails.
+const canResolve = (spec) => {
+  try {
+    createRequire(join(root, 'package.json')).resolve(spec);
+    return true;
+  } catch {
+    try {
+      import.meta.resolve(spec);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+};
+const outside = Object.entries(result.metafile.outputs).flatMap(([file, o]) =>
+  o.imports.filter((i) => i.external && !i.path.startsWith('node:') && !isBuiltin(i.path)).map((i) => ({ file: relative(root, file), spec: i.path })),
+);
+const leftOut = outside.filter((i) => canResolve(i.spec));
+if (leftOut.length) {
+  throw new Error(`bundle: the output must not import installed packages at run time (the package has no dependencies; bundle them):\n  ${leftOut.map((i) => `${i.file} imports "${i.spec}"`).join('\n  ')}`);
+}
+const optionalExtras = [...new Set(outside.map((i) => i.spec))].sort();
 
 const cli = join(outdir, 'cli.js');
 // Keep the shebang first (the banner went above it).
@@ -118,7 +154,7 @@ const cli = join(outdir, 'cli.js');
 // 3. Smoke test: the bundle starts, lists exactly what the engine computes from the sources (and
 // what the tsc build lists), and makes a real call: undici's and the sandbox's lazy chunks load.
 async function session(file, args, requests) {
-  const child = spawn(process.execPath, [file, ...args], { env: { ...process.env, MATON_API_KEY: 'bundle-smoke-test', MATON_BASE_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'error' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [file, ...args], { env: { ...process.env, MATON_API_KEY: 'bundle-smoke-test', MATON_BASE_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'error', NODE_PATH: '' }, cwd: dirname(file), stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
@@ -136,7 +172,12 @@ async function session(file, args, requests) {
   return requests.map((_, i) => got.find((m) => m.id === i + 1));
 }
 
-const [list, call] = await session(cli, ['--sandbox'], [{ method: 'tools/list' }, { method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 'cust_acme_01' } } }]);
+// Run from a copy of exactly what the package ships, in a folder with no node_modules above it.
+const shipped = mkdtempSync(join(tmpdir(), 'chargebee-mcp-shipped-'));
+process.on('exit', () => rmSync(shipped, { recursive: true, force: true }));
+cpSync(cli, join(shipped, 'cli.js'));
+cpSync(join(outdir, 'chunks'), join(shipped, 'chunks'), { recursive: true, filter: (f) => !f.endsWith('.map') });
+const [list, call] = await session(join(shipped, 'cli.js'), ['--sandbox'], [{ method: 'tools/list' }, { method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 'cust_acme_01' } } }]);
 const tools = list.result.tools;
 if (JSON.stringify(tools) !== JSON.stringify(Object.values(listings))) throw new Error('bundle smoke test: tools/list of dist/cli.js differs from the listing computed from the sources');
 if (call.error || call.result.isError || call.result.structuredContent?.customer?.id !== 'cust_acme_01') throw new Error(`bundle smoke test: get_customer against --sandbox failed: ${JSON.stringify(call).slice(0, 1500)}`);
@@ -150,5 +191,5 @@ const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWi
 const size = (f) => `${(result.metafile.outputs[f].bytes / 1024).toFixed(0)} KiB`;
 const first = outputs.find(([f]) => f.endsWith('dist/cli.js'));
 process.stderr.write(
-  `bundle: dist/cli.js ${first ? size(first[0]) : ''} + ${outputs.length - 1} lazy/shared chunks, ${tools.length} tools prebuilt, ${Date.now() - started} ms\n`,
+  `bundle: dist/cli.js ${first ? size(first[0]) : ''} + ${outputs.length - 1} lazy/shared chunks, ${tools.length} tools prebuilt, ${Date.now() - started} ms${optionalExtras.length ? `; optional extras left out: ${optionalExtras.join(', ')}` : ''}\n`,
 );

@@ -20,11 +20,15 @@ const transport = new StdioClientTransport({
 const client = new Client({ name: 'demo-agent', version: '1.0.0' });
 await client.connect(transport);
 
-/** An agent's tool call, printed as the transcript shows it (the token abbreviated). */
-const caller = (c) => async (name, args) => {
+/** An agent's tool call, printed as the transcript shows it (the token abbreviated); the raw result. */
+const attempt = (c) => async (name, args) => {
   const shown = args.confirm_token ? { ...args, confirm_token: `${args.confirm_token.slice(0, 16)}…` } : args;
   out(`\n▶ agent calls ${name} ${JSON.stringify(shown)}`);
-  const res = await c.callTool({ name, arguments: args });
+  return c.callTool({ name, arguments: args });
+};
+/** The same, for a call that must succeed: its structured result. */
+const caller = (c) => async (name, args) => {
+  const res = await attempt(c)(name, args);
   if (res.isError) throw new Error(`${name} failed: ${res.content[0]?.text}`);
   return res.structuredContent;
 };
@@ -69,7 +73,7 @@ const replay = await call('cancel_subscription_for_items', { ...args, confirm_to
 out(`   replay: ${replay.replay} — ${replay.note}`);
 
 rule('7. A token does not stretch to other arguments');
-const other = await client.callTool({ name: 'cancel_subscription_for_items', arguments: { subscription_id: 'sub_acme_02', cancel_option: 'immediately', confirm_token: preview.confirm_token } });
+const other = await attempt(client)('cancel_subscription_for_items', { subscription_id: 'sub_acme_02', cancel_option: 'immediately', confirm_token: preview.confirm_token });
 out(`   refused: ${other.isError === true}`);
 out(wrap(other.content[0].text.split('\n')[0]));
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { loadConfig, UsageError, type Config } from './config.js';
+import { parseFlags } from './args.js';
+import { loadConfig, logLevelOf, UsageError, type Config } from './config.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
 
@@ -18,7 +18,8 @@ Options:
   --transport stdio|http   transport (default stdio)
   --host H                 HTTP bind address (default 127.0.0.1)
   --port P                 HTTP port (default 3333; sandbox: 4010)
-  --sandbox                use the embedded sandbox gateway instead of Maton
+  --sandbox                use the embedded sandbox gateway instead of Maton (pins
+                           sandbox-acme; --connection sandbox-globex for the other)
   --read-only              only read tools are listed and callable
   --tools a,b,c            only these tools or toolsets (customers, subscriptions, items,
                            item_prices, invoices, hosted_pages, portal_sessions, exports, connections)
@@ -44,36 +45,89 @@ Environment:
     the issuer's metadata); callers are then the tokens' iss + sub
 `;
 
+/**
+ * A start-up failure: one line on stderr that says what to fix and where the help is, exit 2.
+ * (A multi-line message, like the missing MATON_API_KEY one, is its own help.)
+ */
 function fail(message: string, code = 2): never {
-  process.stderr.write(`chargebee-mcp: ${message}\n`);
+  const oneLine = !message.includes('\n');
+  const hint = oneLine && code === 2 ? `${/[.!?]$/.test(message) ? '' : '.'} See chargebee-mcp --help.` : '';
+  process.stderr.write(`chargebee-mcp: ${message}${hint}\n`);
   process.exit(code);
 }
 
 function port(v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be 0-65535 (got "${v}")`);
+  if (!/^\d+$/.test(v) || n > 65535) throw new UsageError(`--port must be an integer 0-65535 (got "${v}")`);
   return n;
 }
 
+/** What a failed listen means to the user, or undefined if it is not a listen failure. */
+function listenFailure(e: unknown, host: string, p: number): UsageError | undefined {
+  const code = (e as { code?: string } | undefined)?.code;
+  if (code === 'EADDRINUSE') return new UsageError(`port ${p} on ${host} is already in use: stop what is using it, or pick another port with --port`);
+  if (code === 'EACCES') return new UsageError(`not allowed to listen on port ${p} (ports below 1024 need privileges): pick another port with --port`);
+  if (code === 'EADDRNOTAVAIL') return new UsageError(`--host ${host} is not an address of this machine: use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UsageError(`--host ${host} does not resolve to an address: use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`);
+  return undefined;
+}
+
+/**
+ * Fails with one line, before anything starts or logs, if host:port cannot be listened on
+ * (port 0 still checks the host).
+ * (The real listen comes after the sandbox and the catalogue; a port taken in between still
+ * ends in one line, from the catch at the bottom.)
+ */
+async function checkListen(host: string, p: number): Promise<void> {
+  const { createServer } = await import('node:net');
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port: p, exclusive: true }, () => probe.close(() => resolve()));
+  }).catch((e: unknown) => {
+    throw listenFailure(e, host, p) ?? e;
+  });
+}
+
+/** Where the process listens, for the one-line message if the listen fails. */
+let listening: { host: string; port: number } | undefined;
+
 async function runSandbox(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { port: { type: 'string' }, host: { type: 'string' }, 'api-key': { type: 'string' }, 'rate-limit': { type: 'string' }, help: { type: 'boolean' } },
-    strict: true,
+  const { values, positionals } = parseFlags(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'api-key': { type: 'string' },
+    'rate-limit': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return void process.stdout.write(HELP);
-  const rateLimit = values['rate-limit'] === undefined ? 10 : Number(values['rate-limit']);
-  if (!Number.isInteger(rateLimit) || rateLimit < 0) throw new UsageError('--rate-limit must be an integer >= 0');
-  const logger = createLogger({ level: process.env.LOG_LEVEL || 'info' });
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" after "sandbox"`);
+  const raw = values['rate-limit'];
+  if (raw !== undefined && !/^\d+$/.test(raw)) throw new UsageError(`--rate-limit must be an integer >= 0 (got "${raw}")`);
+  const rateLimit = raw === undefined ? 10 : Number(raw);
+  const host = values.host ?? '127.0.0.1';
+  const p = port(values.port, 4010);
+  const level = logLevelOf(process.env);
+  await checkListen(host, p);
+  listening = { host, port: p };
+  const logger = createLogger({ level });
   const { startSandbox } = await import('./sandbox/index.js');
-  const sb = await startSandbox({ host: values.host ?? '127.0.0.1', port: port(values.port, 4010), apiKey: values['api-key'] ?? 'sandbox', rateLimit, logger });
+  const sb = await startSandbox({ host, port: p, apiKey: values['api-key'] ?? 'sandbox', rateLimit, logger });
   process.stderr.write(`chargebee-mcp sandbox listening on ${sb.url} (API key "${sb.apiKey}", ${rateLimit || 'no'} requests/s limit)\nPoint the server at it: MATON_BASE_URL=${sb.url} MATON_API_KEY=${sb.apiKey} chargebee-mcp\n`);
   const stop = () => void sb.close().then(() => process.exit(0));
   process.off('SIGINT', exitNow);
   process.off('SIGTERM', exitNow);
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** --tools a,b,c: names, at least one. */
+function toolList(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!names.length) throw new UsageError('--tools needs at least one tool or toolset name, comma-separated (e.g. --tools customers,get_invoice); leave it out to serve every tool');
+  return names;
 }
 
 /** Until a transport installs its own graceful handlers, a signal simply ends the process. */
@@ -84,29 +138,24 @@ async function main(): Promise<void> {
   process.on('SIGTERM', exitNow);
   const argv = process.argv.slice(2);
   if (argv[0] === 'sandbox') return runSandbox(argv.slice(1));
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      transport: { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      sandbox: { type: 'boolean' },
-      'read-only': { type: 'boolean' },
-      tools: { type: 'string' },
-      connection: { type: 'string' },
-      'no-auth': { type: 'boolean' },
-      approval: { type: 'string' },
-      'audit-log': { type: 'string' },
-      redis: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'v' },
-    },
-    strict: true,
-    allowPositionals: true,
+  const { values, positionals } = parseFlags(argv, {
+    transport: { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    sandbox: { type: 'boolean' },
+    'read-only': { type: 'boolean' },
+    tools: { type: 'string' },
+    connection: { type: 'string' },
+    'no-auth': { type: 'boolean' },
+    approval: { type: 'string' },
+    'audit-log': { type: 'string' },
+    redis: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'v' },
   });
   if (values.help) return void process.stdout.write(HELP);
   if (values.version) return void process.stdout.write(`${VERSION}\n`);
-  if (positionals.length) throw new UsageError(`unknown command "${positionals[0]}" (commands: sandbox; see --help)`);
+  if (positionals.length) throw new UsageError(`unknown command "${positionals[0]}" (the only command is "sandbox")`);
   const transport = values.transport ?? 'stdio';
   if (transport !== 'stdio' && transport !== 'http') throw new UsageError(`--transport must be stdio or http (got "${transport}")`);
   const flags: Partial<Config> = {
@@ -115,7 +164,7 @@ async function main(): Promise<void> {
     port: port(values.port, 3333),
     sandbox: values.sandbox,
     readOnly: values['read-only'],
-    tools: values.tools?.split(',').map((s) => s.trim()).filter(Boolean),
+    tools: toolList(values.tools),
     connectionId: values.connection,
     noAuth: values['no-auth'],
     approval: values.approval as Config['approval'] | undefined,
@@ -123,6 +172,10 @@ async function main(): Promise<void> {
     redisUrl: values.redis,
   };
   const config = loadConfig(flags);
+  if (transport === 'http') {
+    await checkListen(config.host, config.port);
+    listening = { host: config.host, port: config.port };
+  }
   const logger = createLogger({ level: config.logLevel, secrets: () => [config.apiKey, config.httpToken, config.confirmSecret.toString('utf8')] });
   const { createRuntime } = await import('./runtime.js');
   const rt = await createRuntime(config, logger);
@@ -139,7 +192,8 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   if (e instanceof UsageError) fail(e.message, e.exitCode);
-  if (e instanceof Error && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail(`${e.message} (see --help)`);
   if (e instanceof Error && e.constructor.name === 'UnknownToolError') fail(e.message);
+  const listen = listening && listenFailure(e, listening.host, listening.port);
+  if (listen) fail(listen.message);
   fail(e instanceof Error ? (e.stack ?? e.message) : String(e), 1);
 });

@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
 
 export const DEFAULT_BASE_URL = 'https://api.maton.ai';
+/** The sandbox connection `--sandbox` pins unless --connection (or MATON_CONNECTION_ID) names another. */
+export const SANDBOX_DEFAULT_CONNECTION = 'sandbox-acme';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** LOG_LEVEL, default info; anything but a pino level is a usage error. */
+export function logLevelOf(env: NodeJS.ProcessEnv): string {
+  const level = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(level.toLowerCase())) throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${level}")`);
+  return level;
+}
 
 export interface Config {
   transport: 'stdio' | 'http';
@@ -133,7 +143,7 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
     sandbox,
     readOnly: flags.readOnly ?? false,
     tools: flags.tools,
-    connectionId: flags.connectionId ?? (env.MATON_CONNECTION_ID || undefined),
+    connectionId: flags.connectionId ?? (env.MATON_CONNECTION_ID || undefined) ?? (sandbox ? SANDBOX_DEFAULT_CONNECTION : undefined),
     noAuth: flags.noAuth ?? false,
     apiKey: env.MATON_API_KEY || undefined,
     baseUrl: (env.MATON_BASE_URL || DEFAULT_BASE_URL).replace(/\/+$/, ''),
@@ -149,7 +159,7 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
     timeoutMs: intEnv(env, 'CHARGEBEE_MCP_TIMEOUT_MS', 30_000, 1),
     retryBudgetMs: env.CHARGEBEE_MCP_RETRY_BUDGET_MS ? intEnv(env, 'CHARGEBEE_MCP_RETRY_BUDGET_MS', 0, 1) : undefined,
     rateLimit: intEnv(env, 'CHARGEBEE_MCP_RATE_LIMIT', 10, 0),
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: logLevelOf(env),
     exportPollMs: sandbox ? 1_000 : 10_000,
     approval: approvalOf(flags.approval ?? (env.CHARGEBEE_MCP_APPROVAL || undefined)),
     auditLog: flags.auditLog ?? (env.CHARGEBEE_MCP_AUDIT_LOG || undefined),
@@ -165,6 +175,9 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
         'To try the server without a key, run it against the built-in sandbox: chargebee-mcp --sandbox',
       ].join('\n'),
     );
+  }
+  if (!/^https?:\/\/[^/]/i.test(cfg.baseUrl) || !URL.canParse(cfg.baseUrl)) {
+    throw new UsageError(`MATON_BASE_URL must be an http(s) URL such as ${DEFAULT_BASE_URL} (got "${env.MATON_BASE_URL}")`);
   }
   // Refuse a bad HTTP set-up before anything starts.
   checkOAuth(cfg);

@@ -97,6 +97,15 @@ const DEFAULT_MAX_WAIT_S = 50;
 
 export class UnknownToolError extends Error {}
 
+/** --tools names only tools and toolsets of the catalogue (checked at start-up, before anything starts). */
+export function checkToolSelection(index: readonly ToolIndexEntry[], tools: readonly string[] | undefined): void {
+  if (!tools) return;
+  const known = new Set(index.flatMap((t) => [t.toolset, t.name]));
+  const unknown = tools.filter((n) => !known.has(n));
+  const toolsets = [...new Set(index.map((t) => t.toolset))];
+  if (unknown.length) throw new UnknownToolError(`--tools: unknown tool or toolset ${unknown.join(', ')}. Toolsets: ${toolsets.join(', ')}.`);
+}
+
 /**
  * Turns catalogue entries into MCP tools: one generic path for reads, one
  * guard (preview → signed token → confirmed write) for every write.
@@ -110,6 +119,7 @@ export class Engine {
   private readonly guard: WriteGuard;
 
   constructor(private readonly catalogue: Catalogue, private readonly o: EngineOptions) {
+    checkToolSelection(catalogue.index, o.tools);
     this.results = new Results(o.sandbox, o.secrets);
     this.guard = new WriteGuard({
       gateway: o.gateway,
@@ -123,12 +133,6 @@ export class Engine {
       onConnectionsChanged: () => o.connections.invalidate(),
     });
     const wanted = o.tools ? new Set(o.tools) : undefined;
-    if (wanted) {
-      const known = new Set(catalogue.index.flatMap((t) => [t.toolset, t.name]));
-      const unknown = [...wanted].filter((n) => !known.has(n));
-      const toolsets = [...new Set(catalogue.index.map((t) => t.toolset))];
-      if (unknown.length) throw new UnknownToolError(`--tools: unknown tool or toolset ${unknown.join(', ')}. Toolsets: ${toolsets.join(', ')}.`);
-    }
     for (const t of catalogue.index) {
       if (wanted && !wanted.has(t.name) && !wanted.has(t.toolset)) this.hidden.set(t.name, 'it is not in --tools');
       else if (o.readOnly && t.kind === 'write') this.hidden.set(t.name, 'it writes and the server runs with --read-only');

@@ -333,7 +333,7 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
   const checkHost = (req: IncomingMessage) => {
     const host = req.headers.host;
     const h = host ? parseHostHeader(host) : undefined;
-    if (!h || !hostAllowed(h.hostname, h.port)) throw new HttpError(403, `Forbidden: Host header ${JSON.stringify(host ?? '')} is not one this server answers to.`);
+    if (!h || !hostAllowed(h.hostname, h.port)) throw new HttpError(403, `Forbidden: Host header ${JSON.stringify(host ?? '')} is not one this server answers to. To serve a host name, start the server with it in MCP_HTTP_ALLOWED_HOSTS (comma-separated, e.g. MCP_HTTP_ALLOWED_HOSTS=${h?.hostname || 'billing.example.com'}).`);
   };
 
   const checkOrigin = (req: IncomingMessage) => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { UsageError, type Config } from './config.js';
 import { ConfirmTokens } from './confirm.js';
 import { ConnectionResolver } from './connections.js';
-import { catalogueOf, Engine, type Catalogue } from './engine.js';
+import { catalogueOf, checkToolSelection, Engine, type Catalogue } from './engine.js';
 import { Gateway } from './gateway.js';
 import type { Logger } from './log.js';
 import type { Sandbox, SandboxOptions } from './sandbox/index.js';
@@ -39,7 +39,10 @@ export interface Runtime {
 
 /** `sandboxOptions` tunes the embedded sandbox (tests: no rate limit, fast exports). */
 export async function createRuntime(config: Config, logger: Logger, sandboxOptions: SandboxOptions = {}): Promise<Runtime> {
-  // Refused set-ups fail here, before the sandbox starts or anything is logged.
+  const load = () => import('../tools/index.js').then((m) => m.toolsets);
+  const catalogue: Catalogue = prebuilt ? { ...prebuilt, load } : catalogueOf(await load());
+  // Refused set-ups (--tools, --audit-log, --redis) fail here, before the sandbox starts or anything is logged.
+  checkToolSelection(catalogue.index, config.tools);
   const audit = config.auditLog ? await openAudit(config.auditLog) : noAudit;
   const ledger = await createLedger(config, logger);
   let sandbox: Sandbox | undefined;
@@ -53,8 +56,6 @@ export async function createRuntime(config: Config, logger: Logger, sandboxOptio
     logger.info({ url: sandbox.url }, 'sandbox gateway started: no real billing data is touched');
   }
   const gateway = new Gateway({ baseUrl, apiKey, timeoutMs: config.timeoutMs, budgetMs: config.retryBudgetMs, rateLimit: config.rateLimit, redisUrl: config.redisUrl, logger });
-  const load = () => import('../tools/index.js').then((m) => m.toolsets);
-  const catalogue: Catalogue = prebuilt ? { ...prebuilt, load } : catalogueOf(await load());
   const engine = new Engine(catalogue, {
     gateway,
     tokens: new ConfirmTokens(config.confirmSecret, config.confirmTtlS, Date.now, ledger.shared),

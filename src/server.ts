@@ -13,7 +13,11 @@ function instructions(rt: Runtime): string {
     'Find ids with list_* before writing. Money is in minor units (cents); timestamps are Unix seconds.',
   ];
   if (rt.config.readOnly) lines.push('This server is read-only: write tools are not available.');
-  if (rt.sandbox) lines.unshift('SANDBOX: this server talks to a built-in fake Chargebee site with made-up data; nothing real is read or billed. Connections: sandbox-acme (default), sandbox-globex.');
+  if (rt.sandbox) {
+    const pinned = rt.config.connectionId;
+    const use = pinned ? `calls without connection_id use ${pinned}` : 'none is pinned: writes need connection_id';
+    lines.unshift(`SANDBOX: this server talks to a built-in fake Chargebee site with made-up data; nothing real is read or billed. Connections: sandbox-acme, sandbox-globex; ${use}.`);
+  }
   return lines.join('\n');
 }
 

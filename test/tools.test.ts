@@ -302,7 +302,7 @@ describe('writes: preview, confirm, replay', () => {
 
 describe('connection choice', () => {
   it('with several active connections and none pinned, writes refuse and list them; reads still work', async () => {
-    const unpinned = await startHarness();
+    const unpinned = await startHarness({ unpinned: true });
     try {
       const r = await unpinned.call('cancel_subscription_for_items', { subscription_id: 'sub_acme_01', cancel_option: 'end_of_term' });
       expect(r.isError).toBe(true);

@@ -44,9 +44,11 @@ export async function noUnknownParams(sandboxFetch: (path: string) => Promise<Re
  * loopback, driven by the official SDK Client.
  */
 export async function startHarness(
-  opts: { config?: Partial<Config>; env?: Record<string, string>; sandbox?: SandboxOptions; caller?: string; onElicit?: ElicitHandler } = {},
+  opts: { config?: Partial<Config>; env?: Record<string, string>; sandbox?: SandboxOptions; caller?: string; onElicit?: ElicitHandler; unpinned?: boolean } = {},
 ): Promise<Harness> {
   const config = loadConfig({ sandbox: true, ...opts.config }, { CHARGEBEE_MCP_RATE_LIMIT: '0', ...opts.env });
+  // --sandbox pins sandbox-acme; `unpinned` tests the engine with no connection pinned.
+  if (opts.unpinned) config.connectionId = undefined;
   const rt = await createRuntime(config, silentLogger(), { rateLimit: 0, exportCompleteMs: 300, ...opts.sandbox });
   const sb = rt.sandbox!;
   const clients: Client[] = [];

@@ -1,0 +1,82 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * What `npm pack` ships (the built dist/ of the global setup): only what runs, plus README,
+ * LICENSE and mcp.json; and what a user gets from it: one package, no dependencies, whose
+ * mcp.json entries start as written.
+ */
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
+const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(MATON_|CHARGEBEE_MCP_|MCP_HTTP_|LOG_LEVEL$)/.test(k))) as Record<string, string>;
+
+describe('the npm package', () => {
+  it('holds only the bundle, README, LICENSE, mcp.json and package.json: no source maps, no tsc output', () => {
+    const [packed] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts'], root)) as Array<{ files: Array<{ path: string }> }>;
+    const files = packed!.files.map((f) => f.path).sort();
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'dist/cli.js', 'mcp.json', 'package.json']));
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    const others = files.filter((f) => !['LICENSE', 'README.md', 'dist/cli.js', 'mcp.json', 'package.json'].includes(f));
+    expect(others.length).toBeGreaterThan(0);
+    for (const f of others) expect(f).toMatch(/^dist\/chunks\/[\w-]+\.js$/);
+    expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 chargebee-mcp contributors\n/);
+    expect(pkg.license).toBe('MIT');
+  });
+
+  it('has no runtime dependencies: every library is bundled (scripts/bundle.mjs fails on any non-built-in import)', () => {
+    expect(pkg.dependencies ?? {}).toEqual({});
+    expect(pkg.optionalDependencies ?? {}).toEqual({});
+    expect(pkg.peerDependencies ?? {}).toEqual({});
+  });
+
+  describe('installed from the tarball', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'chargebee-mcp-install-'));
+      npm(['pack', '--ignore-scripts', '--pack-destination', dir], root);
+      const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
+      writeFileSync(join(dir, 'package.json'), '{"name":"probe","version":"1.0.0","private":true}');
+      npm(['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', `./${tgz}`], dir);
+    }, 60_000);
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('adds exactly one package', () => {
+      const lock = JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
+      expect(Object.keys(lock.packages).filter((k) => k.startsWith('node_modules/'))).toEqual(['node_modules/chargebee-mcp']);
+    });
+
+    // Each sandbox entry of mcp.json, run as a client runs it: npx from the install, node from this checkout.
+    const mcp = JSON.parse(readFileSync(join(root, 'mcp.json'), 'utf8')) as { mcpServers: Record<string, { command: string; args: string[]; env?: Record<string, string> }> };
+    const entries = Object.entries(mcp.mcpServers);
+
+    it('mcp.json has the npx and the checkout form, each for the real gateway (with MATON_API_KEY) and the sandbox', () => {
+      const forms = entries.map(([, e]) => `${e.command} ${e.args.includes('--sandbox') ? 'sandbox' : 'gateway'}`).sort();
+      expect(forms).toEqual(['node gateway', 'node sandbox', 'npx gateway', 'npx sandbox']);
+      for (const [, e] of entries) {
+        if (e.command === 'npx') expect(e.args.slice(0, 2)).toEqual(['-y', 'chargebee-mcp']);
+        if (!e.args.includes('--sandbox')) expect(Object.keys(e.env ?? {})).toContain('MATON_API_KEY');
+      }
+    });
+
+    it.each(entries.filter(([, e]) => e.args.includes('--sandbox')))('mcp.json entry %s starts and serves the tools', async (_, e) => {
+      const args = e.command === 'npx' ? ['--offline', ...e.args] : e.args.map((a) => a.replace(/^\/absolute\/path\/to\/chargebee-mcp\//, root));
+      const transport = new StdioClientTransport({ command: e.command, args, cwd: dir, env: { ...baseEnv, ...e.env, LOG_LEVEL: 'warn' }, stderr: 'ignore' });
+      const client = new Client({ name: 'package', version: '1.0.0' });
+      await client.connect(transport);
+      try {
+        const { tools } = await client.listTools();
+        expect(tools.length).toBe(36);
+        expect(client.getInstructions()).toMatch(/calls without connection_id use sandbox-acme/);
+      } finally {
+        await client.close();
+      }
+    }, 30_000);
+  });
+});
