@@ -340,7 +340,7 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
     const origin = req.headers.origin;
     if (origin !== undefined) {
       const oh = parseOrigin(origin);
-      if (!oh || !hostAllowed(oh.hostname, oh.port)) throw new HttpError(403, `Forbidden: Origin ${JSON.stringify(origin)} is not allowed.`);
+      if (!oh || !hostAllowed(oh.hostname, oh.port)) throw new HttpError(403, `Forbidden: Origin ${JSON.stringify(origin)} is not allowed (a web page on another site, or a name missing from MCP_HTTP_ALLOWED_HOSTS: add ${oh?.hostname || 'its host name'} there if this origin is yours).`);
     }
   };
 
