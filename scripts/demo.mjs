@@ -9,7 +9,19 @@ import { fileURLToPath } from 'node:url';
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const out = (s = '') => process.stdout.write(`${s}\n`);
 const rule = (title) => out(`\n── ${title} ${'─'.repeat(Math.max(0, 66 - title.length))}`);
-const wrap = (s, indent = '   ') => s.replace(/(.{1,96})(\s+|$)/g, `${indent}$1\n`).trimEnd();
+/** Word-wraps at 96 columns; a word longer than a line stays whole on its own line. */
+const wrap = (s, indent = '   ') => {
+  const lines = [];
+  let line = '';
+  for (const word of s.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > 96) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => indent + l).join('\n');
+};
 
 const transport = new StdioClientTransport({
   command: process.execPath,

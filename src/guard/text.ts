@@ -17,10 +17,13 @@ export function quoted(v: unknown): string {
   return typeof v === 'number' || typeof v === 'boolean' ? String(v) : (JSON.stringify(v) ?? 'null');
 }
 
+/** Parts of a target that are figures for programs (minor units): the effect says them in words and currency. */
+const FOR_PROGRAMS = new Set(['money']);
+
 /** The target, one line per part ("customer: name "Ada Lovelace", email "ada@…""), every value quoted. */
 function targetLines(target: Record<string, unknown>): string[] {
   return Object.entries(target)
-    .filter(([, v]) => v !== undefined)
+    .filter(([part, v]) => v !== undefined && !FOR_PROGRAMS.has(part))
     .map(([part, v]) =>
       v !== null && typeof v === 'object' && !Array.isArray(v)
         ? `  ${part}: ${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k} ${quoted(x)}`).join(', ')}`
