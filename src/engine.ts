@@ -153,7 +153,7 @@ export class Engine {
     const started = Date.now();
     const parsed = entry.schema.safeParse(omitNulls(entry.schema, rawArgs ?? {}));
     if (!parsed.success) {
-      return this.error(new ToolError(`Invalid arguments for ${name}; nothing was sent.\n${formatIssues(entry.schema, parsed.error.issues)}`, { reason: 'invalid_arguments' }));
+      return this.results.error(new ToolError(`Invalid arguments for ${name}; nothing was sent.\n${formatIssues(entry.schema, parsed.error.issues)}`, { reason: 'invalid_arguments' }));
     }
     const args = parsed.data as Args;
     try {
@@ -165,7 +165,7 @@ export class Engine {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       if (e instanceof ToolError) {
         this.o.logger.info({ tool: { name, ms: Date.now() - started, error: true } }, 'tool call');
-        return this.error(e);
+        return this.results.error(e);
       }
       throw e;
     }
@@ -179,7 +179,7 @@ export class Engine {
     // A POST that changes no billing (PDF link, export job) is still a POST: retry it only under one key.
     if (call.method === 'POST') call.idempotencyKey = newIdempotencyKey();
     const res = await this.o.gateway.call(call);
-    return this.ok(shapeResult(res.body, entry.listKey));
+    return this.results.ok(shapeResult(res.body, entry.listKey));
   }
 
   private async poll(entry: Entry, args: Args, ctx: CallContext): Promise<CallToolResult> {
@@ -192,11 +192,11 @@ export class Engine {
       if (poll.done(res.body)) {
         const failure = poll.failed?.(res.body);
         if (failure) throw new ToolError(failure, { result: shapeResult(res.body, entry.listKey) });
-        return this.ok(shapeResult(res.body, entry.listKey));
+        return this.results.ok(shapeResult(res.body, entry.listKey));
       }
       const waited = Date.now() - started;
       if (waited + this.o.pollMs > maxMs) {
-        return this.ok({
+        return this.results.ok({
           ...shapeResult(res.body, entry.listKey),
           wait: { timed_out: true, waited_s: Math.round(waited / 1000), next: `Still running: call ${entry.def.name} again with the same arguments to keep waiting.` },
         });
@@ -234,13 +234,6 @@ export class Engine {
     return this.o.connections.resolve(args.connection_id, forWrite, ctx.signal);
   }
 
-  private ok(body: Record<string, unknown>): CallToolResult {
-    return this.results.ok(body);
-  }
-
-  private error(e: ToolError): CallToolResult {
-    return this.results.error(e);
-  }
 }
 
 /** What the schema allows at a path: a filter's operators, or an object's parameter names. */

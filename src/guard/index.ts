@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Args, Preview } from '../catalog.js';
-import { asShapeError, requestFor, targetReader, type Entry, type Results } from '../calls.js';
+import { asShapeError, fillPath, requestFor, targetReader, type Entry, type Results } from '../calls.js';
 import type { Approval as ApprovalMode } from '../config.js';
 import { canonical, digest, type ConfirmTokens, type VerifiedToken } from '../confirm.js';
 import { GatewayError, ToolError } from '../errors.js';
@@ -229,11 +229,10 @@ export class WriteGuard {
         if (!(await this.o.ledger.swap(token.nonce, 'claimed', { state: 'sent', at: Date.now(), sent: true }, token.expires))) {
           throw new ToolError('This confirm token was taken over by another call. Nothing was sent by this call.', { reason: 'in_progress' });
         }
-        await this.o.audit.record({ ...base, event: 'sent', effect: seen.effect, ...idem });
+        await this.audit({ ...base, event: 'sent', effect: seen.effect, ...idem });
       } catch (e) {
         await this.o.ledger.release(token.nonce).catch(() => {});
-        if (e instanceof ToolError || e instanceof LedgerUnavailable) throw e;
-        throw new ToolError(`The audit log could not be written (${(e as Error).message}), so the write was not sent.`, { reason: 'audit_failed' });
+        throw e;
       }
       let body: unknown;
       let replayed = false;
@@ -252,7 +251,7 @@ export class WriteGuard {
         approval,
         ...(job.connection ? { connection_id: job.connection } : {}),
         ...(replayed ? { idempotent_replay: true } : {}),
-        result: shapeOf(entry, body),
+        result: shapeResult(body, entry.listKey),
       });
       await this.finish(job, 'sent', outcome, true);
       await this.audit({ ...base, event: 'done', ...idem });
@@ -326,7 +325,7 @@ export class WriteGuard {
   private keys(entry: Entry, args: Args, connection: string | null): { lockKey: string; noteKey: string } {
     const where = `${entry.def.api ?? 'chargebee'}|${connection ?? '-'}`;
     if (entry.pathParams.length) {
-      const path = requestFor(entry, args, connection, new AbortController().signal).path;
+      const path = fillPath(entry.def.path, args);
       return { lockKey: `${where}|${path}`, noteKey: `${where}|${path}` };
     }
     const tool = `${where}|${entry.def.name}`;
@@ -356,10 +355,6 @@ export class WriteGuard {
 function without(args: Args, key: string): Args {
   const { [key]: _drop, ...rest } = args;
   return rest;
-}
-
-function shapeOf(entry: Entry, body: unknown): Record<string, unknown> {
-  return shapeResult(body, entry.listKey);
 }
 
 /**
