@@ -126,7 +126,7 @@ async function runSandbox(argv: string[]): Promise<void> {
 function toolList(v: string | undefined): string[] | undefined {
   if (v === undefined) return undefined;
   const names = v.split(',').map((s) => s.trim()).filter(Boolean);
-  if (!names.length) throw new UsageError('--tools needs at least one tool or toolset name, comma-separated (e.g. --tools customers,get_invoice); leave it out to serve every tool');
+  if (!names.length) throw new UsageError('--tools needs at least one tool or toolset name, comma-separated (e.g. --tools customers,get_subscription); leave it out to serve every tool');
   return names;
 }
 
