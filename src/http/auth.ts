@@ -101,6 +101,7 @@ function staticVerifier(token: string): OAuthTokenVerifier & { matches(t: string
 function fetchFailure(e: unknown): string {
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code) return cause.code;
+  if (cause?.message) return cause.message;
   if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) return 'no answer in time';
   return e instanceof Error ? e.message : String(e);
 }
