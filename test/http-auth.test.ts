@@ -314,6 +314,38 @@ describe('fair sessions: MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL', () => {
   });
 });
 
+describe('fair sessions: busy at its own cap', () => {
+  it("a principal whose own sessions all have a call running gets 503, and no one else's session goes for it", async () => {
+    const s = await startHttpServer(rt, { host: '127.0.0.1', port: 0, token: null, oauth: { issuer, audience }, maxSessions: 10, maxSessionsPerPrincipal: 2 });
+    const sandbox = (method: string, path: string, body?: unknown) =>
+      fetch(`${rt.sandbox!.url}${path}`, { method, headers: { Authorization: 'Bearer sandbox', 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const sdk = async (t: string) => {
+      const c = new Client({ name: 'fair', version: '1.0.0' });
+      await c.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: bearer(t) } }));
+      clients.push(c);
+      return c;
+    };
+    try {
+      const alice = await jwt({ sub: 'alice-busy' });
+      const bob = await sdk(await jwt({ sub: 'bob-busy' }));
+      const mine = [await sdk(alice), await sdk(alice)];
+      await sandbox('POST', '/_sandbox/faults', { match: { method: 'GET', path: '/chargebee/api/v2/customers/cust_acme_03' }, times: 2, fault: { delay_ms: 1500 } });
+      const slow = mine.map((c) => c.callTool({ name: 'get_customer', arguments: { customer_id: 'cust_acme_03' } }));
+      await new Promise((r) => setTimeout(r, 300));
+      const refused = await fetch(`${s.url}/mcp`, { method: 'POST', headers: { ...jsonHeaders, ...bearer(alice) }, body: JSON.stringify(INIT) });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('5');
+      expect(((await refused.json()) as any).error.message).toMatch(/for this caller \(limit 2 each, MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL\)/);
+      expect(s.sessionCount()).toBe(3);
+      for (const r of (await Promise.all(slow)) as any[]) expect(r.structuredContent.customer.id).toBe('cust_acme_03');
+      expect(((await bob.callTool({ name: 'get_customer', arguments: { customer_id: 'cust_acme_01' } })) as any).isError).toBeFalsy();
+    } finally {
+      await sandbox('DELETE', '/_sandbox/faults');
+      await s.close();
+    }
+  }, 20_000);
+});
+
 describe('bearer edge cases', () => {
   it('"Bearer <token> other" is refused with 401 like any malformed header', async () => {
     const good = await jwt({ sub: 'mallory' });

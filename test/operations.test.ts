@@ -16,6 +16,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FileAuditLog } from '../src/guard/audit.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const baseEnv = Object.fromEntries(
@@ -238,6 +239,37 @@ describe('the audit file', () => {
       await client.close();
     }
   }, 30_000);
+});
+
+describe('the audit file, in process', () => {
+  const event = { event: 'preview' as const, tool: 'update_customer', connection: 'sandbox-acme', caller: 'test' };
+
+  it('U+2028, U+2029 and U+0085 are escaped: one event, one line, the same text when parsed', async () => {
+    const file = join(tempDir(), 'audit.log');
+    const log = await FileAuditLog.open(file);
+    const effect = 'a\u2028b\u2029c\u0085d\ne';
+    await log.record({ ...event, effect });
+    await log.close();
+    const raw = readFileSync(file, 'utf8');
+    expect(raw).not.toMatch(/[\u2028\u2029\u0085]/);
+    expect(raw.split('\n')).toHaveLength(2);
+    expect(JSON.parse(raw).effect).toBe(effect);
+  });
+
+  it('a reopen refused (PATH is now a symlink) keeps the old file in use and follows nothing', async () => {
+    const d = tempDir();
+    const file = join(d, 'audit.log');
+    const log = await FileAuditLog.open(file);
+    await log.record(event);
+    renameSync(file, `${file}.1`);
+    writeFileSync(join(d, 'elsewhere'), '');
+    symlinkSync(join(d, 'elsewhere'), file);
+    await expect(log.reopen()).rejects.toThrow(/symbolic link/);
+    await log.record(event);
+    await log.close();
+    expect(readFileSync(`${file}.1`, 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
+    expect(readFileSync(join(d, 'elsewhere'), 'utf8')).toBe('');
+  });
 });
 
 describe('the generated HTTP token', () => {
