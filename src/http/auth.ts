@@ -40,8 +40,8 @@ export function principalOf(req: IncomingMessage): string {
   return typeof p === 'string' ? p : ANONYMOUS;
 }
 
-/** RFC 6750 credentials: "Bearer" and one b64token, nothing after it. */
-const BEARER = /^Bearer [A-Za-z0-9\-._~+/]+=*$/i;
+/** "Bearer", one space and one token of visible characters, nothing after it (an MCP_HTTP_TOKEN may use any of them). */
+const BEARER = /^Bearer [\x21-\x7e]+$/i;
 
 /**
  * Runs the SDK's requireBearerAuth on a plain node:http request. It touches the response only to
