@@ -4,6 +4,7 @@ import { encodeForm, encodeQuery } from './encoding.js';
 import { GatewayError, ToolError } from './errors.js';
 import type { Gateway, GatewayCall } from './gateway.js';
 import { ID_CHARS } from './schema.js';
+import { scrubber, type Scrub } from './scrub.js';
 
 /**
  * The floor below the engine (reads) and the guard (writes): building a gateway call from a
@@ -95,34 +96,30 @@ export function targetReader(gateway: Gateway, connection: string | null, signal
   };
 }
 
-/** Credentials in any header dump or message, whatever their value. */
-const SCHEMES = /\b(Bearer|Basic)\s+[^\s"',;}\\]+/gi;
-const AUTH_FIELDS = /(authorization\\?["']?\s*[:=]\s*\\?["']?)(?!Bearer|Basic|\[redacted\])[^\s"',;}\\]+/gi;
-
 /**
  * Shapes results and errors the same way for reads and writes; the sandbox is marked on each.
- * Upstream text is untrusted: a gateway that echoes our Authorization header (or the key
- * anywhere) never gets it into a result.
+ * Upstream error text is untrusted: a gateway that echoes our Authorization header (or the key
+ * anywhere) never gets it into an error. Successful data is never rewritten (src/scrub.ts).
  */
 export class Results {
-  private readonly secrets: string[];
+  private readonly scrub: Scrub;
 
   constructor(
     private readonly sandbox: boolean,
     secrets: Array<string | undefined> = [],
   ) {
-    this.secrets = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 6);
+    this.scrub = scrubber(() => secrets);
   }
 
   ok(body: Record<string, unknown>): CallToolResult {
-    const structured = this.clean(this.sandbox ? { sandbox: true, ...body } : body);
+    const structured = this.sandbox ? { sandbox: true, ...body } : body;
     return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
   }
 
   /** A result whose text is written for a person (previews, declines), with the same structured content. */
   prose(text: string, body: Record<string, unknown>): CallToolResult {
-    const structured = this.clean(this.sandbox ? { ...body, sandbox: true } : body);
-    return { content: [{ type: 'text', text: this.scrub(`${this.sandbox ? 'SANDBOX — ' : ''}${text}`) }], structuredContent: structured };
+    const structured = this.sandbox ? { ...body, sandbox: true } : body;
+    return { content: [{ type: 'text', text: `${this.sandbox ? 'SANDBOX — ' : ''}${text}` }], structuredContent: structured };
   }
 
   error(e: ToolError): CallToolResult {
@@ -133,13 +130,6 @@ export class Results {
       content: [{ type: 'text', text: this.scrub(text) }],
       structuredContent: this.clean({ error: { message: e.message, ...e.details }, ...(this.sandbox ? { sandbox: true } : {}) }),
     };
-  }
-
-  /** Text with every known secret and any credential-looking value replaced. */
-  scrub(text: string): string {
-    let out = text.replace(SCHEMES, '$1 [redacted]').replace(AUTH_FIELDS, '$1[redacted]');
-    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join('[redacted]');
-    return out;
   }
 
   private clean<T extends Record<string, unknown>>(body: T): T {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseFlags } from './args.js';
 import { loadConfig, logLevelOf, UsageError, type Config } from './config.js';
+import { listenFailure } from './http/listener.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
 
@@ -40,7 +41,9 @@ Environment:
   CHARGEBEE_MCP_RETRY_BUDGET_MS, CHARGEBEE_MCP_RATE_LIMIT, CHARGEBEE_MCP_APPROVAL,
   CHARGEBEE_MCP_AUDIT_LOG, REDIS_URL, MCP_HTTP_ALLOWED_HOSTS, LOG_LEVEL  (see README)
   HTTP sessions: MCP_HTTP_MAX_SESSIONS (default 100; when full, the least recently active idle
-    session is closed), MCP_HTTP_SESSION_IDLE_S (default 1800), MCP_HTTP_REQUEST_TIMEOUT_S (default 30)
+    session is closed), MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL (default 20; at it, that caller's own
+    least recently active idle session is closed), MCP_HTTP_SESSION_IDLE_S (default 1800),
+    MCP_HTTP_REQUEST_TIMEOUT_S (default 30)
   OAuth 2.1 resource server: MCP_AUTH_ISSUER, MCP_AUTH_AUDIENCE, MCP_AUTH_JWKS_URL (default: from
     the issuer's metadata); callers are then the tokens' iss + sub
 `;
@@ -63,33 +66,6 @@ function port(v: string | undefined, fallback: number): number {
   return n;
 }
 
-/** What a failed listen means to the user, or undefined if it is not a listen failure. */
-function listenFailure(e: unknown, host: string, p: number): UsageError | undefined {
-  const code = (e as { code?: string } | undefined)?.code;
-  if (code === 'EADDRINUSE') return new UsageError(`port ${p} on ${host} is already in use: stop what is using it, or pick another port with --port`);
-  if (code === 'EACCES') return new UsageError(`not allowed to listen on port ${p} (ports below 1024 need privileges): pick another port with --port`);
-  if (code === 'EADDRNOTAVAIL') return new UsageError(`--host ${host} is not an address of this machine: use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`);
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UsageError(`--host ${host} does not resolve to an address: use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`);
-  return undefined;
-}
-
-/**
- * Fails with one line, before anything starts or logs, if host:port cannot be listened on
- * (port 0 still checks the host).
- * (The real listen comes after the sandbox and the catalogue; a port taken in between still
- * ends in one line, from the catch at the bottom.)
- */
-async function checkListen(host: string, p: number): Promise<void> {
-  const { createServer } = await import('node:net');
-  await new Promise<void>((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen({ host, port: p, exclusive: true }, () => probe.close(() => resolve()));
-  }).catch((e: unknown) => {
-    throw listenFailure(e, host, p) ?? e;
-  });
-}
-
 /** Where the process listens, for the one-line message if the listen fails. */
 let listening: { host: string; port: number } | undefined;
 
@@ -109,7 +85,6 @@ async function runSandbox(argv: string[]): Promise<void> {
   const host = values.host ?? '127.0.0.1';
   const p = port(values.port, 4010);
   const level = logLevelOf(process.env);
-  await checkListen(host, p);
   listening = { host, port: p };
   const logger = createLogger({ level });
   const { startSandbox } = await import('./sandbox/index.js');
@@ -133,9 +108,13 @@ function toolList(v: string | undefined): string[] | undefined {
 /** Until a transport installs its own graceful handlers, a signal simply ends the process. */
 const exitNow = () => process.exit(0);
 
+/** SIGHUP (log rotation) reopens the audit file once the runtime is up; it never ends the process. */
+let onHangup = () => {};
+
 async function main(): Promise<void> {
   process.on('SIGINT', exitNow);
   process.on('SIGTERM', exitNow);
+  process.on('SIGHUP', () => onHangup());
   const argv = process.argv.slice(2);
   if (argv[0] === 'sandbox') return runSandbox(argv.slice(1));
   const { values, positionals } = parseFlags(argv, {
@@ -172,19 +151,17 @@ async function main(): Promise<void> {
     redisUrl: values.redis,
   };
   const config = loadConfig(flags);
-  if (transport === 'http') {
-    await checkListen(config.host, config.port);
-    listening = { host: config.host, port: config.port };
-  }
   const logger = createLogger({ level: config.logLevel, secrets: () => [config.apiKey, config.httpToken, config.confirmSecret.toString('utf8')] });
+  // HTTP: the port is opened once, here, before the runtime starts; until ready it answers 503 + Retry-After.
+  const http = transport === 'http' ? await import('./http.js') : undefined;
+  const listener = await http?.listenEarly(config);
   const { createRuntime } = await import('./runtime.js');
   const rt = await createRuntime(config, logger);
-  if (transport === 'stdio') {
+  onHangup = () => void rt.reopenLogs();
+  if (http) await http.serveHttp(rt, { listener });
+  else {
     const { serveStdio } = await import('./stdio.js');
     await serveStdio(rt);
-  } else {
-    const { serveHttp } = await import('./http.js');
-    await serveHttp(rt);
   }
   process.off('SIGINT', exitNow);
   process.off('SIGTERM', exitNow);

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { scrubber } from './scrub.js';
 
 export type { Logger };
 
@@ -13,23 +14,15 @@ const REDACT_PATHS = [
   'headers["maton-connection"]',
 ];
 
-/** Secrets recognisable by shape, whatever field or message they end up in. */
-const SECRET_PATTERNS: Array<[RegExp, string]> = [
-  // confirm tokens (see confirm.ts): cbt1.<payload>.<signature>
-  [/cbt1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g, 'cbt1.[redacted]'],
-  // bearer credentials in any header dump or message
-  [/(Bearer\s+)[^\s"',;]+/gi, '$1[redacted]'],
-];
-
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /**
  * JSON logs on stderr only (stdout carries MCP messages on stdio).
- * Known secret values are scrubbed from every line as a second line of defence
- * behind path redaction.
+ * Known secret values and credential shapes are scrubbed from every line (src/scrub.ts) as a
+ * second line of defence behind path redaction.
  */
 export function createLogger(opts: { level?: string; secrets?: () => Array<string | undefined> } = {}): Logger {
-  const secrets = opts.secrets ?? (() => []);
+  const scrub = scrubber(opts.secrets, { logs: true });
   const wanted = (opts.level ?? 'info').toLowerCase();
   const level = LEVELS.has(wanted) ? wanted : 'info';
   const logger = pino(
@@ -38,18 +31,7 @@ export function createLogger(opts: { level?: string; secrets?: () => Array<strin
       base: { name: 'chargebee-mcp' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       hooks: {
-        streamWrite(line: string): string {
-          let out = line;
-          for (const s of secrets()) {
-            if (!s || s.length < 6) continue;
-            out = out.split(s).join('[redacted]');
-            // the same secret as it appears inside a JSON string
-            const escaped = JSON.stringify(s).slice(1, -1);
-            if (escaped !== s) out = out.split(escaped).join('[redacted]');
-          }
-          for (const [re, by] of SECRET_PATTERNS) out = out.replace(re, by);
-          return out;
-        },
+        streamWrite: scrub,
       },
     },
     pino.destination({ fd: 2, sync: true }),

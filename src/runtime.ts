@@ -7,14 +7,15 @@ import { Gateway } from './gateway.js';
 import type { Logger } from './log.js';
 import type { Sandbox, SandboxOptions } from './sandbox/index.js';
 import { prebuilt } from './prebuilt.js';
-import { FileAuditLog, noAudit } from './guard/audit.js';
+import { AuditFileError, FileAuditLog, noAudit } from './guard/audit.js';
 import { MemoryLedger, type Ledger } from './guard/ledger.js';
 
 async function openAudit(path: string): Promise<FileAuditLog> {
   try {
     return await FileAuditLog.open(path);
   } catch (e) {
-    throw new UsageError(`--audit-log ${path}: cannot open it for appending (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Give a writable file path.`);
+    if (e instanceof AuditFileError) throw new UsageError(`--audit-log ${path}: ${e.message}.`);
+    throw e;
   }
 }
 
@@ -34,6 +35,8 @@ export interface Runtime {
   sandbox?: Sandbox;
   /** Identifies this process as the caller on stdio. */
   processId: string;
+  /** SIGHUP: reopen the audit file (after rotation). Never throws: a failure is logged and the old file stays in use. */
+  reopenLogs(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,6 +80,15 @@ export async function createRuntime(config: Config, logger: Logger, sandboxOptio
     gateway,
     sandbox,
     processId: `process:${process.pid}:${randomBytes(8).toString('hex')}`,
+    async reopenLogs() {
+      if (!config.auditLog) return;
+      try {
+        await audit.reopen();
+        logger.info({ auditLog: config.auditLog }, 'audit log reopened');
+      } catch (e) {
+        logger.error({ auditLog: config.auditLog, err: (e as Error).message }, 'audit log not reopened: lines keep going to the file open before');
+      }
+    },
     async close() {
       await audit.close();
       await ledger.close();

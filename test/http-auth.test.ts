@@ -258,3 +258,154 @@ describe('OAuth configuration', () => {
     }
   });
 });
+
+/** A throwaway authorization server: `handle` answers each request (or never does). */
+async function issuerServer(handle: (req: http.IncomingMessage, res: http.ServerResponse, base: string) => void): Promise<{ url: string; close(): Promise<void> }> {
+  let base = '';
+  const s = http.createServer((req, res) => handle(req, res, base));
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  return {
+    url: base,
+    close: () =>
+      new Promise((r) => {
+        s.closeAllConnections();
+        s.close(() => r());
+      }),
+  };
+}
+
+describe('fair sessions: MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL', () => {
+  it("at a principal's cap its own least recently active session makes room; another principal's are never evicted for it", async () => {
+    const s = await startHttpServer(rt, { host: '127.0.0.1', port: 0, token: null, oauth: { issuer, audience }, maxSessions: 6, maxSessionsPerPrincipal: 3 });
+    const open = async (t: string) => {
+      const r = await fetch(`${s.url}/mcp`, { method: 'POST', headers: { ...jsonHeaders, ...bearer(t) }, body: JSON.stringify(INIT) });
+      await r.text();
+      expect(r.status).toBe(200);
+      return r.headers.get('mcp-session-id')!;
+    };
+    const status = async (t: string, sid: string) => {
+      const r = await fetch(`${s.url}/mcp`, { method: 'POST', headers: { ...jsonHeaders, ...bearer(t), 'Mcp-Session-Id': sid, 'Mcp-Protocol-Version': '2025-11-25' }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }) });
+      await r.text();
+      return r.status;
+    };
+    try {
+      const alice = await jwt({ sub: 'alice-fair' });
+      const bob = await jwt({ sub: 'bob-fair' });
+      const bobs = [await open(bob), await open(bob)];
+      const alices: string[] = [];
+      // Alice opens 30 sessions one after another: she holds 3 at most, her oldest making room each time.
+      for (let i = 0; i < 30; i++) alices.push(await open(alice));
+      expect(s.sessionCount()).toBe(5);
+      for (const sid of bobs) expect(await status(bob, sid)).toBe(200);
+      const alive = [];
+      for (const sid of alices) alive.push(await status(alice, sid));
+      expect(alive.slice(0, 27).every((st) => st === 404)).toBe(true);
+      expect(alive.slice(27)).toEqual([200, 200, 200]);
+      // The global cap rule stays for the rest: a third principal fills the last place, a fourth takes the least recently active idle one.
+      await open(await jwt({ sub: 'carol-fair' }));
+      expect(s.sessionCount()).toBe(6);
+      await open(await jwt({ sub: 'dave-fair' }));
+      expect(s.sessionCount()).toBe(6);
+      console.log(`per-principal cap 3, global 6: alice opened 30, bob's 2 kept; ${alive.filter((st) => st === 404).length} of alice's own closed; sessions ${s.sessionCount()}`);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('fair sessions: busy at its own cap', () => {
+  it("a principal whose own sessions all have a call running gets 503, and no one else's session goes for it", async () => {
+    const s = await startHttpServer(rt, { host: '127.0.0.1', port: 0, token: null, oauth: { issuer, audience }, maxSessions: 10, maxSessionsPerPrincipal: 2 });
+    const sandbox = (method: string, path: string, body?: unknown) =>
+      fetch(`${rt.sandbox!.url}${path}`, { method, headers: { Authorization: 'Bearer sandbox', 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const sdk = async (t: string) => {
+      const c = new Client({ name: 'fair', version: '1.0.0' });
+      await c.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: bearer(t) } }));
+      clients.push(c);
+      return c;
+    };
+    try {
+      const alice = await jwt({ sub: 'alice-busy' });
+      const bob = await sdk(await jwt({ sub: 'bob-busy' }));
+      const mine = [await sdk(alice), await sdk(alice)];
+      await sandbox('POST', '/_sandbox/faults', { match: { method: 'GET', path: '/chargebee/api/v2/customers/cust_acme_03' }, times: 2, fault: { delay_ms: 1500 } });
+      const slow = mine.map((c) => c.callTool({ name: 'get_customer', arguments: { customer_id: 'cust_acme_03' } }));
+      await new Promise((r) => setTimeout(r, 300));
+      const refused = await fetch(`${s.url}/mcp`, { method: 'POST', headers: { ...jsonHeaders, ...bearer(alice) }, body: JSON.stringify(INIT) });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('5');
+      expect(((await refused.json()) as any).error.message).toMatch(/for this caller \(limit 2 each, MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL\)/);
+      expect(s.sessionCount()).toBe(3);
+      for (const r of (await Promise.all(slow)) as any[]) expect(r.structuredContent.customer.id).toBe('cust_acme_03');
+      expect(((await bob.callTool({ name: 'get_customer', arguments: { customer_id: 'cust_acme_01' } })) as any).isError).toBeFalsy();
+    } finally {
+      await sandbox('DELETE', '/_sandbox/faults');
+      await s.close();
+    }
+  }, 20_000);
+});
+
+describe('bearer edge cases', () => {
+  it('"Bearer <token> other" is refused with 401 like any malformed header', async () => {
+    const good = await jwt({ sub: 'mallory' });
+    const r = await post({ Authorization: `Bearer ${good} other` });
+    expect(r.status).toBe(401);
+    expect(r.headers.get('www-authenticate')).toMatch(/^Bearer .*invalid_token/);
+    for (const bad of [`Bearer  ${good}`, `Bearer ${good},x`, `Basic ${good}`]) expect((await post({ Authorization: bad })).status, bad).toBe(401);
+    expect((await post(bearer(good))).status).toBe(200);
+  });
+
+  it('a JWKS that answers too late, or not 200, is 503 + Retry-After (never 500)', async () => {
+    let mode: 'hang' | '500' = 'hang';
+    const slow = await issuerServer((req, res, base) => {
+      if (req.url === '/.well-known/oauth-authorization-server') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        return res.end(JSON.stringify({ issuer: base, authorization_endpoint: `${base}/authorize`, token_endpoint: `${base}/token`, jwks_uri: `${base}/jwks`, response_types_supported: ['code'] }));
+      }
+      if (req.url === '/jwks' && mode === '500') return res.writeHead(500).end();
+      if (req.url !== '/jwks') res.writeHead(404).end();
+      // hang: never answer
+    });
+    const s = await startHttpServer(rt, { host: '127.0.0.1', port: 0, token: null, oauth: { issuer: slow.url, audience, timeoutMs: 300 } });
+    try {
+      const t = await jwt({ iss: slow.url, sub: 'erin' });
+      for (const m of ['hang', '500'] as const) {
+        mode = m;
+        const started = Date.now();
+        const r = await fetch(`${s.url}/mcp`, { method: 'POST', headers: { ...jsonHeaders, ...bearer(t) }, body: JSON.stringify(INIT) });
+        expect(r.status, m).toBe(503);
+        expect(r.headers.get('retry-after'), m).toBe('5');
+        expect(await r.text()).toMatch(/signing keys/);
+        console.log(`JWKS ${m}: ${r.status} Retry-After ${r.headers.get('retry-after')} after ${Date.now() - started} ms`);
+      }
+    } finally {
+      await s.close();
+      await slow.close();
+    }
+  });
+
+  it('start-up says what really failed: issuer down, no metadata, or metadata without jwks_uri', async () => {
+    const start = (iss: string) => startHttpServer(rt, { host: '127.0.0.1', port: 0, token: null, oauth: { issuer: iss, audience: 'x', timeoutMs: 2000 } }).then(
+      (s) => s.close().then(() => 'started'),
+      (e: Error) => e.message,
+    );
+    const closed = await issuerServer(() => {});
+    await closed.close();
+    const down = await start(closed.url);
+    expect(down).toMatch(/Could not read the metadata of MCP_AUTH_ISSUER http:\/\/127\.0\.0\.1:\d+ \(.*ECONNREFUSED\): check that the issuer is up.*MCP_AUTH_JWKS_URL/);
+    expect(down).not.toMatch(/jwks_uri/);
+    const none = await issuerServer((_req, res) => res.writeHead(404).end());
+    const noJwks = await issuerServer((req, res, base) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ issuer: base, authorization_endpoint: `${base}/a`, token_endpoint: `${base}/t`, response_types_supported: ['code'] }));
+    });
+    try {
+      expect(await start(none.url)).toMatch(/serves no metadata at \/\.well-known\/oauth-authorization-server or \/\.well-known\/openid-configuration \(.*HTTP 404.*\): .*MCP_AUTH_JWKS_URL/);
+      expect(await start(noJwks.url)).toMatch(/publishes metadata without a jwks_uri: set MCP_AUTH_JWKS_URL/);
+    } finally {
+      await none.close();
+      await noJwks.close();
+    }
+  });
+});

@@ -26,6 +26,8 @@ export interface OAuthOptions {
   audience: string;
   /** Default: jwks_uri from the issuer's metadata (RFC 8414 / OpenID discovery). */
   jwksUrl?: string;
+  /** How long a fetch of the issuer's metadata or keys may take. Default 10 s. */
+  timeoutMs?: number;
 }
 
 export const ANONYMOUS = 'http:anonymous';
@@ -38,14 +40,23 @@ export function principalOf(req: IncomingMessage): string {
   return typeof p === 'string' ? p : ANONYMOUS;
 }
 
+/** "Bearer", one space and one token of visible characters, nothing after it (an MCP_HTTP_TOKEN may use any of them). */
+const BEARER = /^Bearer [\x21-\x7e]+$/i;
+
 /**
  * Runs the SDK's requireBearerAuth on a plain node:http request. It touches the response only to
  * refuse (res.set / res.status / res.json), so those three are provided over the node response.
  * Resolves true when the request may go on (req.auth is set), false when a refusal was sent.
+ * Two refusals are sharpened: an Authorization header with anything after the token is refused
+ * like any malformed one (the SDK would take the first word after Bearer), and a token that could
+ * not be checked (the issuer's keys slow or down: the SDK's 500) is 503 + Retry-After.
  */
 function onNodeHttp(middleware: RequestHandler): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   return (req, res) =>
     new Promise((resolve, reject) => {
+      const header = req.headers.authorization;
+      // The SDK's own 401 for a malformed header ("expected 'Bearer TOKEN'"), with its WWW-Authenticate.
+      if (header !== undefined && !BEARER.test(header)) req.headers.authorization = 'malformed';
       const refusal = {
         set(name: string, value: string) {
           res.setHeader(name, value);
@@ -56,6 +67,10 @@ function onNodeHttp(middleware: RequestHandler): (req: IncomingMessage, res: Ser
           return refusal;
         },
         json(body: unknown) {
+          if (res.statusCode >= 500) {
+            res.statusCode = 503;
+            res.setHeader('Retry-After', '5');
+          }
           const text = JSON.stringify(body);
           res.setHeader('Content-Type', 'application/json');
           res.setHeader('Content-Length', Buffer.byteLength(text));
@@ -82,6 +97,15 @@ function staticVerifier(token: string): OAuthTokenVerifier & { matches(t: string
   };
 }
 
+/** Why a fetch failed, in a few words (connection refused, timeout, ...). */
+function fetchFailure(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code) return cause.code;
+  if (cause?.message) return cause.message;
+  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) return 'no answer in time';
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** Why jose refused a token, in words a client developer can act on. */
 function tokenError(e: unknown): Error {
   if (e instanceof joseErrors.JWTExpired) return new InvalidTokenError('The access token has expired.');
@@ -89,7 +113,9 @@ function tokenError(e: unknown): Error {
   if (e instanceof joseErrors.JWKSNoMatchingKey) return new InvalidTokenError("The access token is not signed by one of the issuer's keys.");
   if (e instanceof joseErrors.JWSSignatureVerificationFailed) return new InvalidTokenError('The access token signature does not verify.');
   if (e instanceof joseErrors.JOSEAlgNotAllowed) return new InvalidTokenError('The access token uses a signing algorithm this server does not accept.');
-  if (e instanceof joseErrors.JWKSTimeout || e instanceof joseErrors.JWKSInvalid || e instanceof TypeError) {
+  // The keys could not be had (timeout, refused, not 200, not a key set): the token was not judged.
+  const keysUnavailable = e instanceof joseErrors.JOSEError && e.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/.test(e.message);
+  if (e instanceof joseErrors.JWKSTimeout || e instanceof joseErrors.JWKSInvalid || e instanceof TypeError || keysUnavailable) {
     return new ServerError("Could not fetch the authorization server's signing keys; try again shortly.");
   }
   if (e instanceof joseErrors.JOSEError) return new InvalidTokenError('The access token is not a valid JWT for this server.');
@@ -161,22 +187,40 @@ export async function setupAuth(o: { token: string | null; oauth?: OAuthOptions;
     import('@modelcontextprotocol/sdk/server/auth/router.js'),
     import('express'),
   ]);
+  const timeoutMs = o.oauth.timeoutMs ?? o.fetchTimeoutMs ?? 10_000;
+  // The SDK's discovery takes an unreachable URL for "no metadata here": note what really failed.
+  const tried: Array<{ url: string; status?: number; error?: string }> = [];
+  const fetchFn = async (url: string | URL, init?: RequestInit) => {
+    try {
+      const r = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      tried.push({ url: String(url), status: r.status });
+      return r;
+    } catch (e) {
+      tried.push({ url: String(url), error: fetchFailure(e) });
+      throw e;
+    }
+  };
+  const said = (t: { url: string; status?: number; error?: string }) => `${t.url}: ${t.error ?? `HTTP ${t.status}`}`;
   let asMetadata: OAuthMetadata | undefined;
+  let failure: string | undefined;
   try {
-    asMetadata = (await discoverAuthorizationServerMetadata(issuer, { fetchFn: (url, init) => fetch(url, { ...init, signal: AbortSignal.timeout(o.fetchTimeoutMs ?? 10_000) }) })) as OAuthMetadata | undefined;
+    asMetadata = (await discoverAuthorizationServerMetadata(issuer, { fetchFn })) as OAuthMetadata | undefined;
   } catch (e) {
-    if (!o.oauth.jwksUrl) throw new UsageError(`Could not read the metadata of MCP_AUTH_ISSUER ${issuer} (${e instanceof Error ? e.message : String(e)}). Check the issuer URL, or set MCP_AUTH_JWKS_URL.`);
+    const bad = tried.find((t) => t.error || t.status! >= 500);
+    failure = bad ? said(bad) : fetchFailure(e);
   }
+  const unreachable = tried.find((t) => t.error);
+  if (!asMetadata && !failure && unreachable) failure = said(unreachable);
   const jwksUrl = o.oauth.jwksUrl ?? asMetadata?.jwks_uri;
   if (!jwksUrl) {
-    throw new UsageError(
-      `MCP_AUTH_ISSUER ${issuer} publishes no jwks_uri at /.well-known/oauth-authorization-server or /.well-known/openid-configuration: set MCP_AUTH_JWKS_URL to the URL of its signing keys.`,
-    );
+    if (failure) throw new UsageError(`Could not read the metadata of MCP_AUTH_ISSUER ${issuer} (${failure}): check that the issuer is up and its URL is right, or set MCP_AUTH_JWKS_URL.`);
+    if (!asMetadata) throw new UsageError(`MCP_AUTH_ISSUER ${issuer} serves no metadata at /.well-known/oauth-authorization-server or /.well-known/openid-configuration (${tried.map(said).join('; ')}): check the issuer URL, or set MCP_AUTH_JWKS_URL to the URL of its signing keys.`);
+    throw new UsageError(`MCP_AUTH_ISSUER ${issuer} publishes metadata without a jwks_uri: set MCP_AUTH_JWKS_URL to the URL of its signing keys.`);
   }
   if (asMetadata?.issuer && asMetadata.issuer !== issuer) {
     throw new UsageError(`The metadata of MCP_AUTH_ISSUER says its issuer is "${asMetadata.issuer}", not "${issuer}": set MCP_AUTH_ISSUER to exactly the issuer's own value (it must equal the tokens' "iss").`);
   }
-  const jwt = jwtVerifier({ issuer, audience, keys: createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: o.fetchTimeoutMs ?? 10_000 }) });
+  const jwt = jwtVerifier({ issuer, audience, keys: createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: timeoutMs }) });
   const verifier: OAuthTokenVerifier = stat
     ? { verifyAccessToken: (t) => (stat.matches(t) ? stat.verifyAccessToken(t) : jwt.verifyAccessToken(t)) }
     : jwt;

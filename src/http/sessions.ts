@@ -8,6 +8,8 @@ import type { Logger } from '../log.js';
  * principal, the calls each has in flight, and their lifetime. A client that goes away without
  * DELETE must not lock anyone out, so a full table makes room by closing the least recently
  * active session that has no call in flight; only when every session is busy is a new one refused.
+ * One principal cannot push out another's sessions: at its own cap (maxPerPrincipal) a principal's
+ * new session takes the place of its own least recently active idle one, never someone else's.
  */
 
 export interface Session {
@@ -26,14 +28,23 @@ export interface Session {
 }
 
 export class SessionCapError extends Error {
-  constructor(readonly limit: number) {
-    super(`Too many open MCP sessions (limit ${limit}), and every one has a call in progress. Retry in a few seconds.`);
+  constructor(
+    readonly limit: number,
+    readonly own = false,
+  ) {
+    super(
+      own
+        ? `Too many open MCP sessions for this caller (limit ${limit} each, MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL), and every one has a call in progress. Close a session or retry in a few seconds.`
+        : `Too many open MCP sessions (limit ${limit}), and every one has a call in progress. Retry in a few seconds.`,
+    );
   }
 }
 
 export class Sessions {
   private readonly byId = new Map<string, Session>();
   private pending = 0;
+  /** Reserved but not yet registered, per principal. */
+  private readonly pendingOf = new Map<string, number>();
   private inflight = 0;
   private waiters: Array<() => void> = [];
   private readonly sweeper: NodeJS.Timeout;
@@ -42,6 +53,7 @@ export class Sessions {
     readonly max: number,
     readonly idleMs: number,
     private readonly log: Logger,
+    readonly maxPerPrincipal = max,
   ) {
     this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(60_000, Math.floor(idleMs / 4))));
     this.sweeper.unref();
@@ -62,29 +74,45 @@ export class Sessions {
   }
 
   /**
-   * Reserves room for one new session (released by the returned function once the session is
-   * registered or has failed). At the cap, closes the least recently active session with no
-   * call in flight; throws SessionCapError when every session is busy.
+   * Reserves room for one new session of `principal` (released by the returned function once the
+   * session is registered or has failed). At the principal's own cap, closes that principal's
+   * least recently active session with no call in flight; at the global cap, the least recently
+   * active idle session of anyone. Throws SessionCapError when there is none to close.
    */
-  reserve(): () => void {
-    if (this.byId.size + this.pending >= this.max) {
+  reserve(principal: string): () => void {
+    const own = (p: Session) => p.principal === principal;
+    if (this.countOf(principal) >= this.maxPerPrincipal) {
+      const victim = this.evictable(own);
+      if (!victim) throw new SessionCapError(this.maxPerPrincipal, true);
+      void this.close(victim, 'evicted: per-principal session cap reached, its least recently active idle session');
+    } else if (this.byId.size + this.pending >= this.max) {
       const victim = this.evictable();
       if (!victim) throw new SessionCapError(this.max);
       void this.close(victim, 'evicted: session cap reached, least recently active idle session');
     }
     this.pending++;
+    this.pendingOf.set(principal, (this.pendingOf.get(principal) ?? 0) + 1);
     let released = false;
     return () => {
-      if (!released) {
-        released = true;
-        this.pending--;
-      }
+      if (released) return;
+      released = true;
+      this.pending--;
+      const n = (this.pendingOf.get(principal) ?? 1) - 1;
+      if (n > 0) this.pendingOf.set(principal, n);
+      else this.pendingOf.delete(principal);
     };
   }
 
-  private evictable(): Session | undefined {
+  /** Open and reserved sessions of one principal. */
+  countOf(principal: string): number {
+    let n = this.pendingOf.get(principal) ?? 0;
+    for (const s of this.byId.values()) if (s.principal === principal) n++;
+    return n;
+  }
+
+  private evictable(filter: (s: Session) => boolean = () => true): Session | undefined {
     let best: Session | undefined;
-    for (const s of this.byId.values()) if (s.calls === 0 && !s.closed && (!best || s.lastActive < best.lastActive)) best = s;
+    for (const s of this.byId.values()) if (s.calls === 0 && !s.closed && filter(s) && (!best || s.lastActive < best.lastActive)) best = s;
     return best;
   }
 
