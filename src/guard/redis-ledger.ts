@@ -15,17 +15,39 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { answerWithin, closeRedis, DEFAULT_COMMAND_TIMEOUT_MS, openRedis, redisLabel, type Redis, type RedisOptions } from '../redis.js';
-import { LedgerUnavailable, LockTimeout, type Ledger, type TokenRecord, type TokenState, type UnknownNote } from './ledger.js';
+import { isErrorReply } from '../redis.js';
+import { checkNote, checkRecord, LedgerCorrupt, LedgerUnavailable, LockTimeout, type Ledger, type LockHandle, type TokenRecord, type TokenState, type UnknownNote } from './ledger.js';
 
 const PREFIX = 'chargebee-mcp:';
 
-/** KEYS[1] token hash; ARGV: expected state ('' = no record), new state, record JSON, ttl ms. */
+/**
+ * KEYS[1] token hash; ARGV: expected state ('' = no record), new state, record JSON, ttl ms,
+ * expected owner ('' = any), new owner ('' = none). The owner and the lease live in their own
+ * fields (the lease as `lease`, renewed by RENEW without rewriting the record).
+ */
 const SWAP = `
 local cur = redis.call('HGET', KEYS[1], 'state')
 if (cur or '') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'rec', ARGV[3])
+if ARGV[5] ~= '' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[5] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'rec', ARGV[3], 'owner', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
+`;
+
+/** KEYS[1] token hash; ARGV[1] owner, ARGV[2] lease (ms since epoch): extends a live holder's lease. */
+const RENEW = `
+local st = redis.call('HGET', KEYS[1], 'state')
+if st ~= 'claimed' and st ~= 'sent' then return 0 end
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'lease', ARGV[2])
+return 1
+`;
+
+/** KEYS[1] lock; ARGV[1] owner, ARGV[2] hold ms: extends the lock only if this owner still holds it. */
+const RELOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
 `;
 
 /** KEYS[1] lock; ARGV[1] owner: deletes the lock only if this owner still holds it. */
@@ -58,7 +80,9 @@ export class RedisLedger implements Ledger {
     try {
       return await answerWithin(op(this.redis), this.commandTimeoutMs);
     } catch (e) {
-      if (e instanceof LockTimeout || e instanceof LedgerUnavailable) throw e;
+      if (e instanceof LockTimeout || e instanceof LedgerUnavailable || e instanceof LedgerCorrupt) throw e;
+      // Redis answered, with an error (e.g. WRONGTYPE: a key of ours holds something else): reachable, but not ours to trust.
+      if (isErrorReply(e)) throw new LedgerCorrupt(`Redis at ${this.label} answered with an error while ${what}: ${e.message}`);
       throw this.unavailable(what, e instanceof Error ? e.message : String(e));
     }
   }
@@ -68,22 +92,36 @@ export class RedisLedger implements Ledger {
     return new LedgerUnavailable(`Redis at ${this.label} did not answer while ${what}: ${why}; the server reconnects by itself`);
   }
 
-  async swap(nonce: string, from: TokenState | undefined, to: TokenRecord, expiresAt: number): Promise<boolean> {
+  async swap(nonce: string, from: TokenState | undefined, to: TokenRecord, expiresAt: number, owner?: string): Promise<boolean> {
     const ttl = Math.max(1, Math.ceil(expiresAt - Date.now()));
-    const n = await this.run('recording the token', (r) => r.sendCommand<number>(['EVAL', SWAP, '1', `${PREFIX}tok:${nonce}`, from ?? '', to.state, JSON.stringify(to), String(ttl)]));
+    const n = await this.run('recording the token', (r) =>
+      r.sendCommand<number>(['EVAL', SWAP, '1', `${PREFIX}tok:${nonce}`, from ?? '', to.state, JSON.stringify(to), String(ttl), owner ?? '', to.owner ?? '']),
+    );
+    return Number(n) === 1;
+  }
+
+  async renew(nonce: string, owner: string, until: number): Promise<boolean> {
+    const n = await this.run('renewing the token claim', (r) => r.sendCommand<number>(['EVAL', RENEW, '1', `${PREFIX}tok:${nonce}`, owner, String(Math.round(until))]));
     return Number(n) === 1;
   }
 
   async get(nonce: string): Promise<TokenRecord | undefined> {
-    const raw = await this.run('reading the token', (r) => r.hGet(`${PREFIX}tok:${nonce}`, 'rec'));
-    return raw ? (JSON.parse(String(raw)) as TokenRecord) : undefined;
+    const [raw, lease] = await this.run('reading the token', (r) => r.hmGet(`${PREFIX}tok:${nonce}`, ['rec', 'lease']));
+    if (raw === null || raw === undefined) return undefined;
+    const rec = checkRecord(String(raw), `Redis at ${this.label}, key ${PREFIX}tok:<token>`);
+    if (lease !== null && lease !== undefined) {
+      const until = Number(lease);
+      if (!Number.isFinite(until)) throw new LedgerCorrupt(`Redis at ${this.label}, key ${PREFIX}tok:<token>: the lease is not a number`);
+      rec.lease = until;
+    }
+    return rec;
   }
 
   async release(nonce: string): Promise<void> {
     await this.run('releasing the token', (r) => r.del(`${PREFIX}tok:${nonce}`));
   }
 
-  async lock(key: string, holdMs: number, waitMs: number, signal?: AbortSignal): Promise<() => Promise<void>> {
+  async lock(key: string, holdMs: number, waitMs: number, signal?: AbortSignal): Promise<LockHandle> {
     const k = `${PREFIX}lock:${key}`;
     const owner = randomBytes(12).toString('base64url');
     const deadline = Date.now() + waitMs;
@@ -97,7 +135,7 @@ export class RedisLedger implements Ledger {
       await new Promise((r) => setTimeout(r, Math.min(left, delay + Math.floor(Math.random() * delay))));
     }
     let released = false;
-    return async () => {
+    const release = async () => {
       if (released) return;
       released = true;
       try {
@@ -107,6 +145,12 @@ export class RedisLedger implements Ledger {
         this.logger.warn({ err: e instanceof Error ? e.message : String(e), holdMs }, 'could not release a target lock in Redis: it expires by itself');
       }
     };
+    const renew = async () => {
+      if (released) return false;
+      const n = await this.run('renewing the target lock', (r) => r.sendCommand<number>(['EVAL', RELOCK, '1', k, owner, String(Math.max(1, Math.ceil(holdMs)))]));
+      return Number(n) === 1;
+    };
+    return Object.assign(release, { renew });
   }
 
   async noteUnknown(key: string, note: UnknownNote, ttlMs: number): Promise<void> {
@@ -115,7 +159,7 @@ export class RedisLedger implements Ledger {
 
   async unknownFor(key: string): Promise<UnknownNote | undefined> {
     const raw = await this.run('reading unknown-outcome notes', (r) => r.get(`${PREFIX}unk:${key}`));
-    return raw ? (JSON.parse(String(raw)) as UnknownNote) : undefined;
+    return raw === null || raw === undefined ? undefined : checkNote(String(raw), `Redis at ${this.label}, key ${PREFIX}unk:<target>`);
   }
 
   async close(): Promise<void> {
