@@ -35,6 +35,8 @@ export interface EngineOptions {
   audit?: AuditLog;
   /** Values that must never appear in a result (the Maton key, the HTTP token, the confirm secret). */
   secrets?: Array<string | undefined>;
+  /** Lease of token claims and target locks (default 15 s; see guard/lease.ts). */
+  leaseMs?: number;
 }
 
 export interface CallContext extends AskChannel {
@@ -131,6 +133,7 @@ export class Engine {
       sandbox: o.sandbox,
       logger: o.logger,
       onConnectionsChanged: () => o.connections.invalidate(),
+      leaseMs: o.leaseMs,
     });
     const wanted = o.tools ? new Set(o.tools) : undefined;
     for (const t of catalogue.index) {

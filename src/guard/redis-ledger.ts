@@ -162,6 +162,26 @@ export class RedisLedger implements Ledger {
     return raw === null || raw === undefined ? undefined : checkNote(String(raw), `Redis at ${this.label}, key ${PREFIX}unk:<target>`);
   }
 
+  /**
+   * Whether Redis keeps its data across a restart (AOF or RDB snapshots). undefined when it cannot
+   * be told: not connected, or CONFIG disabled/renamed (managed Redis often does this).
+   */
+  async persistent(): Promise<boolean | undefined> {
+    if (!this.redis.isReady) return undefined;
+    try {
+      const get = async (k: string) => {
+        const reply = (await answerWithin(this.redis.sendCommand<unknown[]>(['CONFIG', 'GET', k]), this.commandTimeoutMs)) as unknown[];
+        return Array.isArray(reply) && reply.length >= 2 ? String(reply[1]) : undefined;
+      };
+      const [aof, save] = [await get('appendonly'), await get('save')];
+      if (aof === undefined || save === undefined) return undefined;
+      return aof === 'yes' || save.trim() !== '';
+    } catch (e) {
+      this.logger.debug({ err: e instanceof Error ? e.message : String(e) }, 'could not read the Redis persistence settings (CONFIG GET)');
+      return undefined;
+    }
+  }
+
   async close(): Promise<void> {
     await closeRedis(this.redis);
   }
@@ -171,5 +191,11 @@ export class RedisLedger implements Ledger {
 export async function createRedisLedger(url: string, logger: Logger): Promise<Ledger> {
   const ledger = await RedisLedger.open(url, logger);
   logger.info({ redis: redisLabel(url) }, 'used tokens, target locks and unknown-outcome notes are shared through Redis');
+  if ((await ledger.persistent()) === false) {
+    logger.warn(
+      { redis: redisLabel(url), appendonly: 'no', save: '' },
+      'Redis keeps no data across a restart (no AOF, no RDB snapshots): if it restarts while a write is in flight, the token records are lost and a Maton connection write (create_connection, which has no idempotency key) can go out twice. Enable appendonly yes (or RDB save) on this Redis.',
+    );
+  }
   return ledger;
 }
