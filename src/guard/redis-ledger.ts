@@ -170,8 +170,10 @@ export class RedisLedger implements Ledger {
     if (!this.redis.isReady) return undefined;
     try {
       const get = async (k: string) => {
-        const reply = (await answerWithin(this.redis.sendCommand<unknown[]>(['CONFIG', 'GET', k]), this.commandTimeoutMs)) as unknown[];
-        return Array.isArray(reply) && reply.length >= 2 ? String(reply[1]) : undefined;
+        // [name, value] (RESP2) or { name: value } (as this client maps it); empty when CONFIG hides it.
+        const reply = (await answerWithin(this.redis.sendCommand<unknown>(['CONFIG', 'GET', k]), this.commandTimeoutMs)) as unknown;
+        const v = Array.isArray(reply) ? reply[1] : reply instanceof Map ? reply.get(k) : (reply as Record<string, unknown> | null)?.[k];
+        return v === undefined || v === null ? undefined : String(v);
       };
       const [aof, save] = [await get('appendonly'), await get('save')];
       if (aof === undefined || save === undefined) return undefined;
