@@ -298,7 +298,7 @@ export class WriteGuard {
         }
       } catch (e) {
         // Not ours any more (or the store failed): whoever holds the record now decides; nothing of ours was sent.
-        if (e instanceof ToolError) await this.audit({ ...base, event: 'refused', error: e.message }).catch(() => undefined);
+        if (e instanceof ToolError) await this.audit({ ...base, event: 'refused', error: e.message });
         throw e;
       }
       try {

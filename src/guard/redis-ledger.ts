@@ -20,28 +20,42 @@ import { checkNote, checkRecord, LedgerCorrupt, LedgerUnavailable, LockTimeout, 
 
 const PREFIX = 'chargebee-mcp:';
 
+/** Redis's own clock in ms: leases are kept and compared in it, so instances' clocks may differ. */
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
 /**
  * KEYS[1] token hash; ARGV: expected state ('' = no record), new state, record JSON, ttl ms,
- * expected owner ('' = any), new owner ('' = none). The owner and the lease live in their own
- * fields (the lease as `lease`, renewed by RENEW without rewriting the record).
+ * expected owner ('' = any), new owner ('' = none), lease ms from now ('' = none). The owner and
+ * the lease live in their own fields (the lease end in Redis time, renewed by RENEW).
  */
-const SWAP = `
+const SWAP = `${NOW}
 local cur = redis.call('HGET', KEYS[1], 'state')
 if (cur or '') ~= ARGV[1] then return 0 end
 if ARGV[5] ~= '' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[5] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'rec', ARGV[3], 'owner', ARGV[6])
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'lease', now + tonumber(ARGV[7])) end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
 `;
 
-/** KEYS[1] token hash; ARGV[1] owner, ARGV[2] lease (ms since epoch): extends a live holder's lease. */
-const RENEW = `
+/** KEYS[1] token hash; ARGV[1] owner, ARGV[2] lease ms from now: extends a live holder's lease. */
+const RENEW = `${NOW}
 local st = redis.call('HGET', KEYS[1], 'state')
 if st ~= 'claimed' and st ~= 'sent' then return 0 end
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'lease', ARGV[2])
+redis.call('HSET', KEYS[1], 'lease', now + tonumber(ARGV[2]))
 return 1
+`;
+
+/** KEYS[1] token hash: the record, its lease end and Redis's time (the lease as ms left). */
+const GET = `${NOW}
+local v = redis.call('HMGET', KEYS[1], 'rec', 'lease')
+if not v[1] then return {} end
+if not v[2] then return {v[1]} end
+return {v[1], tostring(tonumber(v[2]) - now)}
 `;
 
 /** KEYS[1] lock; ARGV[1] owner, ARGV[2] hold ms: extends the lock only if this owner still holds it. */
@@ -94,25 +108,29 @@ export class RedisLedger implements Ledger {
 
   async swap(nonce: string, from: TokenState | undefined, to: TokenRecord, expiresAt: number, owner?: string): Promise<boolean> {
     const ttl = Math.max(1, Math.ceil(expiresAt - Date.now()));
+    // The lease travels as a duration and is kept in Redis time (see NOW).
+    const lease = to.lease === undefined ? '' : String(Math.round(to.lease - Date.now()));
+    const rec = JSON.stringify({ ...to, lease: undefined });
     const n = await this.run('recording the token', (r) =>
-      r.sendCommand<number>(['EVAL', SWAP, '1', `${PREFIX}tok:${nonce}`, from ?? '', to.state, JSON.stringify(to), String(ttl), owner ?? '', to.owner ?? '']),
+      r.sendCommand<number>(['EVAL', SWAP, '1', `${PREFIX}tok:${nonce}`, from ?? '', to.state, rec, String(ttl), owner ?? '', to.owner ?? '', lease]),
     );
     return Number(n) === 1;
   }
 
   async renew(nonce: string, owner: string, until: number): Promise<boolean> {
-    const n = await this.run('renewing the token claim', (r) => r.sendCommand<number>(['EVAL', RENEW, '1', `${PREFIX}tok:${nonce}`, owner, String(Math.round(until))]));
+    const n = await this.run('renewing the token claim', (r) => r.sendCommand<number>(['EVAL', RENEW, '1', `${PREFIX}tok:${nonce}`, owner, String(Math.round(until - Date.now()))]));
     return Number(n) === 1;
   }
 
   async get(nonce: string): Promise<TokenRecord | undefined> {
-    const [raw, lease] = await this.run('reading the token', (r) => r.hmGet(`${PREFIX}tok:${nonce}`, ['rec', 'lease']));
+    const [raw, left] = (await this.run('reading the token', (r) => r.sendCommand<unknown[]>(['EVAL', GET, '1', `${PREFIX}tok:${nonce}`]))) as Array<string | undefined>;
     if (raw === null || raw === undefined) return undefined;
     const rec = checkRecord(String(raw), `Redis at ${this.label}, key ${PREFIX}tok:<token>`);
-    if (lease !== null && lease !== undefined) {
-      const until = Number(lease);
-      if (!Number.isFinite(until)) throw new LedgerCorrupt(`Redis at ${this.label}, key ${PREFIX}tok:<token>: the lease is not a number`);
-      rec.lease = until;
+    if (left !== null && left !== undefined) {
+      const ms = Number(left);
+      if (!Number.isFinite(ms)) throw new LedgerCorrupt(`Redis at ${this.label}, key ${PREFIX}tok:<token>: the lease is not a number`);
+      // In this process's clock: Redis said how much of the lease is left.
+      rec.lease = Date.now() + ms;
     }
     return rec;
   }
