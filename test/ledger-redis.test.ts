@@ -88,11 +88,12 @@ describe.runIf(run)('RedisLedger', () => {
     await shared.close();
     expect(lines.filter((x) => /no AOF, no RDB/.test(x.msg))).toHaveLength(1);
     expect(lines[0]!.msg).toMatch(/Maton connection write .* can go out twice/);
-    await raw((c) => c.configSet('appendonly', 'yes'));
+    // RDB snapshots configured (not AOF: turning that on writes files in redis-server's directory).
+    await raw((c) => c.configSet('save', '3600 1'));
     try {
       expect(await l.persistent()).toBe(true);
     } finally {
-      await raw((c) => c.configSet('appendonly', 'no'));
+      await raw((c) => c.configSet('save', ''));
     }
   });
 
