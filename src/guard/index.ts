@@ -286,7 +286,14 @@ export class WriteGuard {
         throw err;
       }
       const base = { ...audited, target: seen.target };
-      if (approval === 'token' && !resend) await this.audit({ ...base, event: 'approved', effect: seen.effect });
+      if (approval === 'token' && !resend) {
+        try {
+          await this.audit({ ...base, event: 'approved', effect: seen.effect });
+        } catch (e) {
+          await this.release(job, 'the approved line could not be written to the audit log');
+          throw e;
+        }
+      }
       // The gateway call stops (retries included) when this call loses its claim or lock: the fence.
       const call = requestFor(entry, job.args, job.connection, AbortSignal.any([ctx.signal, hb.signal]));
       if (!maton) call.idempotencyKey = this.o.tokens.idempotencyKey(token.nonce);
@@ -443,7 +450,7 @@ export class WriteGuard {
   /** Forgets this call's claim: nothing was sent, the token is unused again. A failure is logged (the claim then lapses with its lease). */
   private async release(job: Job, why: string): Promise<void> {
     try {
-      await this.o.ledger.release(job.token.nonce);
+      await this.o.ledger.release(job.token.nonce, job.owner);
     } catch (e) {
       this.o.logger.error({ err: (e as Error).message, tool: job.entry.def.name, token_id: job.tokenId, why }, `ledger: could not release a token claim; it lapses after ${this.leaseMs} ms`);
     }

@@ -67,8 +67,8 @@ export interface Ledger {
   renew(nonce: string, owner: string, until: number): Promise<boolean>;
   /** The record of a token, undefined if none (never used, released, or expired). Throws LedgerCorrupt for a record of the wrong shape. */
   get(nonce: string): Promise<TokenRecord | undefined>;
-  /** Forgets a claim: nothing was sent, the token is unused again. */
-  release(nonce: string): Promise<void>;
+  /** Forgets a claim: nothing was sent, the token is unused again. With `owner`, only if the record is still that owner's. */
+  release(nonce: string, owner?: string): Promise<void>;
   /**
    * Exclusive lock on a target (connection + resource). Waits up to `waitMs` (then throws
    * LockTimeout); the lock expires by itself `holdMs` after it was taken or last renewed (a dead
@@ -238,7 +238,8 @@ export class MemoryLedger implements Ledger {
     return rec === undefined ? undefined : { ...checkRecord(rec, 'the in-process ledger') };
   }
 
-  async release(nonce: string): Promise<void> {
+  async release(nonce: string, owner?: string): Promise<void> {
+    if (owner !== undefined && this.tokens.get(nonce)?.owner !== owner) return;
     this.tokens.delete(nonce);
   }
 

@@ -64,6 +64,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 `;
 
+/** KEYS[1] token hash; ARGV[1] owner: deletes the record only if this owner still holds it. */
+const RELEASE = `
+if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
 /** KEYS[1] lock; ARGV[1] owner: deletes the lock only if this owner still holds it. */
 const UNLOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -135,8 +141,12 @@ export class RedisLedger implements Ledger {
     return rec;
   }
 
-  async release(nonce: string): Promise<void> {
-    await this.run('releasing the token', (r) => r.del(`${PREFIX}tok:${nonce}`));
+  async release(nonce: string, owner?: string): Promise<void> {
+    const k = `${PREFIX}tok:${nonce}`;
+    await this.run('releasing the token', async (r) => {
+      if (owner === undefined) await r.del(k);
+      else await r.sendCommand(['EVAL', RELEASE, '1', k, owner]);
+    });
   }
 
   async lock(key: string, holdMs: number, waitMs: number, signal?: AbortSignal): Promise<LockHandle> {

@@ -128,6 +128,17 @@ export function ledgerSuite(name: string, make: () => Promise<Ledger>, plant?: P
       await l.close();
     });
 
+    it('release with an owner forgets only that owner\'s claim', async () => {
+      const l = await make();
+      const n = uniq();
+      await l.swap(n, undefined, rec('claimed', { owner: 'A' }), Date.now() + 60_000);
+      await l.release(n, 'B');
+      expect((await l.get(n))?.owner).toBe('A');
+      await l.release(n, 'A');
+      expect(await l.get(n)).toBeUndefined();
+      await l.close();
+    });
+
     it('a renewed lock outlives its hold time; a released one cannot be renewed', async () => {
       const l = await make();
       const key = `t-${uniq()}`;
