@@ -69,6 +69,19 @@ export const MAX_CONFIRM_TTL_S = 3600;
 export const MIN_LEASE_MS = 6_000;
 export const MAX_LEASE_MS = 25_000;
 
+/** CHARGEBEE_MCP_LEASE_MS, refused (with why) where a live holder could lose its lease or a dead one would hold it over 30 s. */
+function leaseOf(env: NodeJS.ProcessEnv): number {
+  const raw = env.CHARGEBEE_MCP_LEASE_MS;
+  if (raw === undefined || raw === '') return 15_000;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < MIN_LEASE_MS || n > MAX_LEASE_MS) {
+    throw new UsageError(
+      `CHARGEBEE_MCP_LEASE_MS must be an integer from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} (got "${raw}"): a confirm renews its lease every third of it and one renewal may wait 2 s for Redis, and a dead instance's lease must run out within 30 s.`,
+    );
+  }
+  return n;
+}
+
 export class UsageError extends Error {
   constructor(message: string, readonly exitCode = 2) {
     super(message);
@@ -176,7 +189,7 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
     auditLog: flags.auditLog ?? (env.CHARGEBEE_MCP_AUDIT_LOG || undefined),
     redisUrl: redisUrlOf(flags.redisUrl ?? (env.REDIS_URL || undefined)),
     // Tests may pass a shorter lease as a flag; operators set it within the bounds.
-    leaseMs: flags.leaseMs ?? intEnv(env, 'CHARGEBEE_MCP_LEASE_MS', 15_000, MIN_LEASE_MS, MAX_LEASE_MS),
+    leaseMs: flags.leaseMs ?? leaseOf(env),
   };
   if (!sandbox && !cfg.apiKey) {
     throw new UsageError(

@@ -3,7 +3,10 @@
  * write requests that reached the sandbox gateway. The Redis cases (bad keys, a killed holder) are
  * in takeover-redis.test.ts.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig, UsageError } from '../src/config.js';
 import { catalogueOf, Engine, type Catalogue } from '../src/engine.js';
 import { ConfirmTokens } from '../src/confirm.js';
 import { ConnectionResolver } from '../src/connections.js';
@@ -213,5 +216,55 @@ describe('the catalogue', () => {
     expect((second.structuredContent as any).error.reason).toBe('invalid_arguments');
     expect(loads).toBe(2);
     await gateway.close();
+  });
+});
+
+describe('lease settings', () => {
+  const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+  for (const bad of ['1000', '30000', 'soon']) {
+    it(`CHARGEBEE_MCP_LEASE_MS=${bad}: exit 2 with one line saying the bounds and why, nothing started`, () => {
+      expect(() => loadConfig({ sandbox: true }, { CHARGEBEE_MCP_LEASE_MS: bad })).toThrow(UsageError);
+      const r = spawnSync(process.execPath, [cli, '--sandbox'], { env: { PATH: process.env.PATH ?? '', CHARGEBEE_MCP_LEASE_MS: bad, LOG_LEVEL: 'info' }, encoding: 'utf8', input: '', timeout: 15_000 });
+      expect(r.status, r.stderr).toBe(2);
+      const lines = r.stderr.split('\n').filter(Boolean);
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`CHARGEBEE_MCP_LEASE_MS must be an integer from 6000 to 25000 \\(got "${bad}"\\): .*renews its lease every third.*within 30 s`));
+    });
+  }
+  it('default 15 s; 6-25 s accepted', () => {
+    expect(loadConfig({ sandbox: true }, {}).leaseMs).toBe(15_000);
+    expect(loadConfig({ sandbox: true }, { CHARGEBEE_MCP_LEASE_MS: '6000' }).leaseMs).toBe(6000);
+    expect(loadConfig({ sandbox: true }, { CHARGEBEE_MCP_LEASE_MS: '25000' }).leaseMs).toBe(25_000);
+  });
+});
+
+describe('the fence', () => {
+  it('a call whose claim is taken over while its request is out stops (no retry after), reports an unknown outcome, 1 POST', async () => {
+    const short = await startHarness({ config: { connectionId: 'sandbox-acme', leaseMs: 600 } });
+    try {
+      const ledger = guardOf(short).ledger;
+      const path = '/chargebee/api/v2/customers/cust_acme_02';
+      const args = { customer_id: 'cust_acme_02', company: 'Fenced' };
+      const token = await preview(short, 'update_customer', args);
+      // The POST is held 3 s: this call would wait for it (and retry it on a failure) if nothing stopped it.
+      await short.fault({ match: { method: 'POST', path }, times: 1, fault: { delay_ms: 3000 } });
+      // Another instance takes the claim over once the request is out (as if this one had stopped renewing).
+      const renew = ledger.renew.bind(ledger);
+      let taken = false;
+      ledger.renew = async (n, owner, until) => {
+        if ((await ledger.get(n))?.state === 'sent') taken = true;
+        return taken ? false : renew(n, owner, until);
+      };
+      const started = Date.now();
+      const r = await short.call('update_customer', { ...args, confirm_token: token });
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(r.isError).toBe(true);
+      expect(r.structuredContent.error.reason).toBe('outcome_unknown');
+      expect(text(r)).toMatch(/lost its hold on the write while the request was out \(the confirm token claim was taken over by another call/);
+      await new Promise((res) => setTimeout(res, 3200));
+      expect((await short.requests()).filter((x) => x.method === 'POST' && x.path === path)).toHaveLength(1);
+    } finally {
+      await short.close();
+    }
   });
 });
