@@ -268,3 +268,46 @@ describe('the fence', () => {
     }
   });
 });
+
+describe('a dead holder (its lease ran out) in the in-process ledger', () => {
+  const plantDead = (token: string, state: 'claimed' | 'sent') =>
+    guardOf(h).ledger.swap(nonceOf(token), undefined, { state, at: Date.now() - 60_000, owner: 'dead-holder', lease: Date.now() - 1, ...(state === 'sent' ? { sent: true } : {}) }, Date.now() + 60_000);
+
+  it('claimed (nothing sent): the next confirm takes the token over at once and writes once', async () => {
+    const path = '/chargebee/api/v2/customers/cust_acme_03';
+    const args = { customer_id: 'cust_acme_03', company: 'Taken Over' };
+    const token = await preview(h, 'update_customer', args);
+    await plantDead(token, 'claimed');
+    const started = Date.now();
+    const r = await h.call('update_customer', { ...args, confirm_token: token });
+    expect(r.structuredContent.status, text(r)).toBe('done');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await writesTo(path)).toHaveLength(1);
+  });
+
+  it('sent, a Chargebee write: resent under the same idempotency key (the target is unchanged), once', async () => {
+    const path = '/chargebee/api/v2/customers/cust_acme_04';
+    const args = { customer_id: 'cust_acme_04', company: 'Resent' };
+    const token = await preview(h, 'update_customer', args);
+    await plantDead(token, 'sent');
+    const r = await h.call('update_customer', { ...args, confirm_token: token });
+    expect(r.structuredContent.status, text(r)).toBe('done');
+    const posts = await writesTo(path);
+    expect(posts).toHaveLength(1);
+    expect(posts[0]!.headers['chargebee-idempotency-key']).toMatch(/^cbmcp-/);
+  });
+
+  it('sent, a Maton connection write (no idempotency key): never sent again, the outcome is unknown', async () => {
+    const token = await preview(h, 'create_connection', {});
+    await plantDead(token, 'sent');
+    const r = await h.call('create_connection', { confirm_token: token });
+    expect(r.isError).toBe(true);
+    expect(r.structuredContent.error.reason).toBe('outcome_unknown');
+    expect(text(r)).toMatch(/stopped before recording its answer.*will not send it again/s);
+    const all = await (await h.sandboxFetch('/_sandbox/requests')).json();
+    expect(all.requests.filter((x: any) => x.method === 'POST' && x.path === '/connections')).toHaveLength(0);
+    // The same token again: the recorded outcome, still nothing sent.
+    const again = await h.call('create_connection', { confirm_token: token });
+    expect(again.structuredContent.error.reason).toBe('outcome_unknown');
+  });
+});
