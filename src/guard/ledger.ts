@@ -2,7 +2,8 @@
  * The ledger: the only place that knows whether a confirm token was used and what its first
  * outcome was, plus the per-target confirm lock and notes on attempts whose outcome is unknown.
  * In process by default (MemoryLedger); shared by several instances through Redis (--redis).
- * Both forms pass the same test suite (test/ledger.test.ts).
+ * Both forms pass the same test suite (test/helpers/ledger-suite.ts). Every record is checked when
+ * read (checkRecord, checkNote): one of the wrong shape is LedgerCorrupt, never a TypeError.
  */
 
 /** Where a token is in its single use. */

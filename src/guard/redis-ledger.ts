@@ -3,14 +3,17 @@
  * unknown-outcome notes shared by every instance pointed at the same Redis, so a token used on one
  * instance is used on all of them. Same contract as MemoryLedger (test/helpers/ledger-suite.ts).
  *
- * Keys (prefix `chargebee-mcp:`): `tok:<nonce>` a hash {state, rec} expiring with the token;
+ * Keys (prefix `chargebee-mcp:`): `tok:<nonce>` a hash {state, rec, owner, lease} expiring with the
+ * token (lease: when the holder's claim runs out unless renewed, in Redis's clock);
  * `lock:<target>` the lock holder's random owner id (SET NX PX); `unk:<target>` the latest note.
  * Every change that reads before it writes is one Lua script, so it is atomic in Redis.
  *
  * Redis unreachable (down, hung, or still connecting): every method throws LedgerUnavailable
  * within the command timeout; the client reconnects by itself. A command that timed out may still
- * be applied when a hung Redis wakes up: a claim then stays claimed until the token expires (the
- * token is refused as in use), never a second write.
+ * be applied when a hung Redis wakes up: a claim then stays claimed until its lease runs out (the
+ * token is refused as in use meanwhile), then the next confirm takes it over; never a second write.
+ * A record of the wrong shape, or a Redis error reply (e.g. WRONGTYPE), is LedgerCorrupt, not
+ * "unreachable".
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
