@@ -180,9 +180,10 @@ export function ledgerSuite(name: string, make: () => Promise<Ledger>, plant?: P
       const l = await make();
       const key = `t-${uniq()}`;
       expect(await l.unknownFor(key)).toBeUndefined();
-      await l.noteUnknown(key, { at: '2026-11-30T08:00:00.000Z', tool: 'create_customer', detail: 'x' }, 200);
+      // 1 s, not less: on a loaded machine the read right after the write must still find it.
+      await l.noteUnknown(key, { at: '2026-11-30T08:00:00.000Z', tool: 'create_customer', detail: 'x' }, 1000);
       expect(await l.unknownFor(key)).toEqual({ at: '2026-11-30T08:00:00.000Z', tool: 'create_customer', detail: 'x' });
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 1300));
       expect(await l.unknownFor(key)).toBeUndefined();
       await l.close();
     });
