@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Args, TargetReader, ToolDef } from './catalog.js';
+import type { Args, TargetReader, ToolDef, WriteToolDef } from './catalog.js';
 import { encodeForm, encodeQuery } from './encoding.js';
 import { GatewayError, ToolError } from './errors.js';
 import type { Gateway, GatewayCall } from './gateway.js';
@@ -18,6 +18,11 @@ export interface Entry {
   /** Key of the unwrapped list in results: the route's last literal segment. */
   listKey: string;
 }
+
+/** A write's entry: what the write guard takes. */
+export type WriteEntry = Entry & { def: WriteToolDef };
+
+export const isWriteEntry = <E extends Entry>(e: E): e is E & WriteEntry => e.def.kind === 'write';
 
 /** Parameters the engine consumes itself: never sent on the wire. */
 const LOCAL_PARAMS = new Set(['connection_id', 'confirm_token', 'max_wait_s']);

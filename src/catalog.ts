@@ -1,13 +1,11 @@
 import type * as z from 'zod';
 
-/** What the engine needs from a tool entry. tools/*.ts hold these as plain data. */
-export interface ToolDef {
+/** What the engine needs from any tool entry. tools/*.ts hold these as plain data. */
+interface ToolBase {
   name: string;
   title: string;
   /** Agent-facing: what it does, when to use it, what to call first, paging, side effects. */
   description: string;
-  /** read: runs freely (including POSTs that change no billing). write: preview + confirm token. */
-  kind: 'read' | 'write';
   destructive?: boolean;
   /** Default: true for GETs, false otherwise. */
   idempotent?: boolean;
@@ -20,8 +18,12 @@ export interface ToolDef {
   input: z.ZodObject;
   /** Parameters always sent (e.g. app=chargebee). */
   fixed?: Record<string, unknown>;
-  /** Writes: fetch the target(s) and say, for a person, what will happen. */
-  preview?: (args: Args, t: TargetReader) => Promise<Preview>;
+}
+
+/** Runs freely (including POSTs that change no billing). */
+export interface ReadToolDef extends ToolBase {
+  kind: 'read';
+  preview?: never;
   /** Long-running reads: repeat the GET until done(body), sending progress. */
   poll?: {
     done: (body: any) => boolean;
@@ -30,6 +32,16 @@ export interface ToolDef {
     progress: (body: any) => string;
   };
 }
+
+/** Preview + confirm token: a write without a preview does not compile. */
+export interface WriteToolDef extends ToolBase {
+  kind: 'write';
+  /** Fetch the target(s) and say, for a person, what will happen. */
+  preview: (args: Args, t: TargetReader) => Promise<Preview>;
+  poll?: never;
+}
+
+export type ToolDef = ReadToolDef | WriteToolDef;
 
 export type Args = Record<string, any>;
 

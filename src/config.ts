@@ -58,12 +58,36 @@ export interface Config {
   auditLog?: string;
   /** Shared state (used tokens, target locks, rate limit) for several instances; undefined = in process. */
   redisUrl?: string;
+  /** Lease of a confirm's token claim and target lock, renewed every third of it (CHARGEBEE_MCP_LEASE_MS; see guard/lease.ts). */
+  leaseMs: number;
 }
 
 export const APPROVALS = ['auto', 'human', 'token'] as const;
 export type Approval = (typeof APPROVALS)[number];
 /** The longest confirm-token lifetime accepted: a used token's record is kept as long as the token lives. */
 export const MAX_CONFIRM_TTL_S = 3600;
+
+/**
+ * CHARGEBEE_MCP_LEASE_MS bounds. A live confirm renews its claim and lock every third of the lease,
+ * and one renewal may wait up to the Redis command timeout (2 s) before it counts as failed: below
+ * 3 × 2 s a renewal that hangs once could let the lease lapse under a live holder. Above 25 s a dead
+ * holder's claim or lock would not be taken over within 30 s (SPEC "Exactly once").
+ */
+export const MIN_LEASE_MS = 6_000;
+export const MAX_LEASE_MS = 25_000;
+
+/** CHARGEBEE_MCP_LEASE_MS, refused (with why) where a live holder could lose its lease or a dead one would hold it over 30 s. */
+function leaseOf(env: NodeJS.ProcessEnv): number {
+  const raw = env.CHARGEBEE_MCP_LEASE_MS;
+  if (raw === undefined || raw === '') return 15_000;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < MIN_LEASE_MS || n > MAX_LEASE_MS) {
+    throw new UsageError(
+      `CHARGEBEE_MCP_LEASE_MS must be an integer from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} (got "${raw}"): a confirm renews its lease every third of it and one renewal may wait 2 s for Redis, and a dead instance's lease must run out within 30 s.`,
+    );
+  }
+  return n;
+}
 
 export class UsageError extends Error {
   constructor(message: string, readonly exitCode = 2) {
@@ -174,6 +198,8 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
     approval: approvalOf(flags.approval ?? (env.CHARGEBEE_MCP_APPROVAL || undefined)),
     auditLog: flags.auditLog ?? (env.CHARGEBEE_MCP_AUDIT_LOG || undefined),
     redisUrl: redisUrlOf(flags.redisUrl ?? (env.REDIS_URL || undefined)),
+    // Tests may pass a shorter lease as a flag; operators set it within the bounds.
+    leaseMs: flags.leaseMs ?? leaseOf(env),
   };
   if (!sandbox && !cfg.apiKey) {
     throw new UsageError(

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Args, ToolDef, ToolIndexEntry, Toolset } from './catalog.js';
-import { requestFor, Results, type Entry as CallEntry } from './calls.js';
+import { isWriteEntry, requestFor, Results, type Entry as CallEntry, type WriteEntry } from './calls.js';
 import type { Approval } from './config.js';
 import type { ConfirmTokens } from './confirm.js';
 import type { ConnectionResolver } from './connections.js';
@@ -35,6 +35,8 @@ export interface EngineOptions {
   audit?: AuditLog;
   /** Values that must never appear in a result (the Maton key, the HTTP token, the confirm secret). */
   secrets?: Array<string | undefined>;
+  /** Lease of token claims and target locks (default 15 s; see guard/lease.ts). */
+  leaseMs?: number;
 }
 
 export interface CallContext extends AskChannel {
@@ -131,6 +133,7 @@ export class Engine {
       sandbox: o.sandbox,
       logger: o.logger,
       onConnectionsChanged: () => o.connections.invalidate(),
+      leaseMs: o.leaseMs,
     });
     const wanted = o.tools ? new Set(o.tools) : undefined;
     for (const t of catalogue.index) {
@@ -149,7 +152,13 @@ export class Engine {
       const why = this.hidden.get(name);
       throw new UnknownToolError(why ? `Tool ${name} is not available: ${why}.` : `Unknown tool: ${name}.`);
     }
-    const entry = (await this.loadEntries()).get(name)!;
+    let entry: Entry;
+    try {
+      entry = (await this.loadEntries()).get(name)!;
+    } catch (e) {
+      if (e instanceof ToolError) return this.results.error(e);
+      throw e;
+    }
     const started = Date.now();
     const parsed = entry.schema.safeParse(omitNulls(entry.schema, rawArgs ?? {}));
     if (!parsed.success) {
@@ -158,7 +167,7 @@ export class Engine {
     const args = parsed.data as Args;
     try {
       const def = entry.def;
-      const result = def.kind === 'write' ? await this.write(entry, args, ctx) : def.poll ? await this.poll(entry, args, ctx) : await this.read(entry, args, ctx);
+      const result = isWriteEntry(entry) ? await this.write(entry, args, ctx) : def.poll ? await this.poll(entry, args, ctx) : await this.read(entry, args, ctx);
       this.o.logger.info({ tool: { name, ms: Date.now() - started, error: result.isError === true, preview: def.kind === 'write' && !args.confirm_token } }, 'tool call');
       return result;
     } catch (e) {
@@ -208,15 +217,19 @@ export class Engine {
 
   // ---- writes: handed to the guard ------------------------------------------
 
-  private async write(entry: Entry, args: Args, ctx: CallContext): Promise<CallToolResult> {
+  private async write(entry: Entry & WriteEntry, args: Args, ctx: CallContext): Promise<CallToolResult> {
     const connection = await this.connectionFor(entry, args, true, ctx);
-    return this.guard.handle(entry, args, connection, ctx);
+    // confirm_token is split off here, once: the guard binds and sends only the tool's own arguments.
+    const { confirm_token, ...own } = args;
+    return this.guard.handle(entry, { args: own, confirm_token, connection }, ctx);
   }
 
   // ---- plumbing ------------------------------------------------------------
 
+  /** The catalogue entries; a load that failed is a tool error now and is tried again on the next call. */
   private loadEntries(): Promise<Map<string, Entry>> {
-    this.entries ??= this.catalogue.load().then((toolsets) => {
+    if (this.entries) return this.entries;
+    this.entries = this.catalogue.load().then((toolsets) => {
       const map = new Map<string, Entry>();
       for (const def of toolsets.flatMap((ts) => ts.tools)) {
         if (!this.shown.has(def.name)) continue;
@@ -225,6 +238,14 @@ export class Engine {
         map.set(def.name, { def, schema: callSchema(def), pathParams, listKey: literal[literal.length - 1] ?? 'list' });
       }
       return map;
+    });
+    this.entries = this.entries.catch((e: unknown) => {
+      this.entries = undefined;
+      const why = e instanceof Error ? e.message : String(e);
+      this.o.logger.error({ err: why }, 'the tool catalogue could not be loaded: tried again on the next call');
+      throw new ToolError(`The tool catalogue of this server could not be loaded (${why}). Nothing was sent. Call the tool again; if this persists, the server's installation is broken (reinstall chargebee-mcp).`, {
+        reason: 'catalogue_unavailable',
+      });
     });
     return this.entries;
   }

@@ -15,8 +15,14 @@ type RedisModule = typeof import('redis');
 export type Redis = ReturnType<RedisModule['createClient']>;
 
 let redisModule: Promise<RedisModule> | undefined;
+let loaded: RedisModule | undefined;
 /** `redis` is CommonJS: bundled, its namespace may carry the exports under `default`. */
-const loadRedis = () => (redisModule ??= import('redis').then((m) => ('createClient' in m ? m : (m as { default: RedisModule }).default)));
+const loadRedis = () => (redisModule ??= import('redis').then((m) => (loaded = 'createClient' in m ? m : (m as { default: RedisModule }).default)));
+
+/** Redis answered with an error reply (WRONGTYPE, NOSCRIPT, ...): it is reachable, the command or the data is wrong. */
+export function isErrorReply(e: unknown): e is Error {
+  return loaded !== undefined && e instanceof loaded.ErrorReply;
+}
 
 export interface RedisOptions {
   /** Longest a connection attempt may take. Default 1000 ms. */

@@ -72,6 +72,7 @@ export async function createRuntime(config: Config, logger: Logger, sandboxOptio
     readOnly: config.readOnly,
     tools: config.tools,
     pollMs: config.exportPollMs,
+    leaseMs: config.leaseMs,
   });
   return {
     config,

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, UsageError } from '../src/config.js';
-import { LedgerUnavailable } from '../src/guard/ledger.js';
+import { createClient } from 'redis';
+import { LedgerCorrupt, LedgerUnavailable } from '../src/guard/ledger.js';
 import { createRedisLedger, RedisLedger } from '../src/guard/redis-ledger.js';
 import { silentLogger } from '../src/log.js';
 import { RateLimiter } from '../src/ratelimit.js';
@@ -43,8 +44,58 @@ describe('--redis / REDIS_URL', () => {
   });
 });
 
+/** Raw writes to the ledger's keys (another program, or a person at redis-cli). */
+async function raw<T>(f: (c: ReturnType<typeof createClient>) => Promise<T>): Promise<T> {
+  const c = createClient({ url: redis.url });
+  await c.connect();
+  try {
+    return await f(c);
+  } finally {
+    await c.close();
+  }
+}
+
 describe.runIf(run)('RedisLedger', () => {
-  ledgerSuite('redis', open);
+  ledgerSuite('redis', open, (_l, kind, key, text) =>
+    raw(async (c) => {
+      if (kind === 'token') await c.hSet(`chargebee-mcp:tok:${key}`, { state: 'final', rec: text });
+      else await c.set(`chargebee-mcp:unk:${key}`, text);
+    }),
+  );
+
+  it('a key of the wrong type is LedgerCorrupt naming Redis and WRONGTYPE, not "unreachable"', async () => {
+    const l = await open();
+    await raw(async (c) => {
+      await c.set('chargebee-mcp:tok:wrongtype', 'x');
+      await c.hSet('chargebee-mcp:unk:wrongtype', { a: '1' });
+    });
+    for (const call of [() => l.get('wrongtype'), () => l.swap('wrongtype', undefined, { state: 'claimed', at: 1 }, Date.now() + 1000), () => l.unknownFor('wrongtype')]) {
+      const err = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(LedgerCorrupt);
+      expect((err as Error).message).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:\d+ answered with an error while .*WRONGTYPE/);
+    }
+  });
+
+  it('says whether Redis keeps its data (CONFIG GET appendonly / save), and warns once at start when it does not', async () => {
+    const l = await open();
+    expect(await l.persistent()).toBe(false);
+    const lines: Array<{ level: string; msg: string }> = [];
+    const logger = { ...silentLogger(), warn: (_o: unknown, msg: string) => lines.push({ level: 'warn', msg }), info: () => undefined, debug: () => undefined } as any;
+    const shared = await createRedisLedger(redis.url, logger);
+    await shared.close();
+    expect(lines.filter((x) => /no AOF, no RDB/.test(x.msg))).toHaveLength(1);
+    expect(lines[0]!.msg).toMatch(/Maton connection write .* can go out twice/);
+    // RDB snapshots configured (not AOF: turning that on writes files in redis-server's directory).
+    await raw((c) => c.configSet('save', '3600 1'));
+    try {
+      expect(await l.persistent()).toBe(true);
+    } finally {
+      await raw((c) => c.configSet('save', ''));
+    }
+  });
 
   it('is shared: a token claimed through one connection is claimed for every other', async () => {
     const [a, b] = [await open(), await open()];

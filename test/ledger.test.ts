@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { MemoryLedger } from '../src/guard/ledger.js';
 import { ledgerSuite } from './helpers/ledger-suite.js';
 
-ledgerSuite('memory', async () => new MemoryLedger());
+// A planted record is kept as the raw text: the ledger reads it back as it would any record.
+ledgerSuite('memory', async () => new MemoryLedger(), async (l, kind, key, raw) => {
+  (l as any)[kind === 'token' ? 'tokens' : 'notes'].set(key, raw, Date.now() + 60_000);
+});
 
 describe('MemoryLedger memory', () => {
   it('keeps a used token only while it can be presented', async () => {

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Args, Preview } from '../catalog.js';
-import { asShapeError, fillPath, requestFor, targetReader, type Entry, type Results } from '../calls.js';
+import { asShapeError, fillPath, requestFor, targetReader, type WriteEntry as Entry, type Results } from '../calls.js';
 import type { Approval as ApprovalMode } from '../config.js';
 import { canonical, digest, type ConfirmTokens, type VerifiedToken } from '../confirm.js';
 import { GatewayError, ToolError } from '../errors.js';
@@ -9,7 +10,9 @@ import type { Logger } from '../log.js';
 import { sleep } from '../ratelimit.js';
 import { ApprovalError, approverFor, type Approver, type AskChannel } from './approval.js';
 import type { AuditEvent, AuditLog } from './audit.js';
-import { LedgerUnavailable, LockTimeout, type Ledger, type StoredOutcome, type TokenRecord } from './ledger.js';
+import { Heartbeat, DEFAULT_LEASE_MS } from './lease.js';
+import { LedgerCorrupt, LedgerUnavailable, LockTimeout, type Ledger, type TokenRecord, type TokenState } from './ledger.js';
+import { replay, storable } from './outcome.js';
 import { previewText, type WriteFacts } from './text.js';
 import { shapeResult } from '../result.js';
 
@@ -24,6 +27,16 @@ export interface GuardOptions {
   logger: Logger;
   /** Called after a Maton connection write (the cached connection list is stale). */
   onConnectionsChanged(): void;
+  /** Lease of token claims and target locks, renewed every third of it while the holder works (default 15 s; see lease.ts). */
+  leaseMs?: number;
+}
+
+/** A write call as the engine hands it over: the tool's own arguments, the confirm token (if any), the connection. */
+export interface WriteCall {
+  /** Validated arguments, without confirm_token. */
+  args: Args;
+  confirm_token?: string;
+  connection: string | null;
 }
 
 export interface WriteContext extends AskChannel {
@@ -33,8 +46,6 @@ export interface WriteContext extends AskChannel {
 
 /** How long a note of an unanswered write is kept for the next preview's warning. */
 const UNKNOWN_NOTE_MS = 24 * 3600_000;
-/** A target lock outlives a dead holder by this much at most. */
-const LOCK_HOLD_MS = 180_000;
 const LOCK_WAIT_MS = 60_000;
 
 /** Where one write stands, for the audit lines and the ledger. */
@@ -49,6 +60,10 @@ interface Job {
   lockKey: string;
   /** Where an unanswered attempt is remembered for the next preview. */
   noteKey: string;
+  /** This confirm call as holder of the token's record (CAS owner). */
+  owner: string;
+  /** Renews the claim and the lock while this call works; its signal aborts when one is lost. */
+  hb: Heartbeat;
 }
 
 /**
@@ -58,17 +73,29 @@ interface Job {
  * decision, durably before the request leaves.
  */
 export class WriteGuard {
-  constructor(private readonly o: GuardOptions) {}
+  private readonly leaseMs: number;
 
-  async handle(entry: Entry, args: Args, connection: string | null, ctx: WriteContext): Promise<CallToolResult> {
-    const { confirm_token: token } = args;
+  constructor(private readonly o: GuardOptions) {
+    this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  async handle(entry: Entry, call: WriteCall, ctx: WriteContext): Promise<CallToolResult> {
+    const { args, confirm_token: token, connection } = call;
     try {
       return token ? await this.confirm(entry, args, connection, token, ctx) : await this.preview(entry, args, connection, ctx);
     } catch (e) {
+      // Ledger errors that reach here come before any send (after it, each is handled where it happens).
       if (e instanceof LedgerUnavailable) {
         throw new ToolError(
           `Writes are refused while the shared state store is unreachable (${e.message}): without it this server cannot guarantee a write goes out exactly once. Nothing was sent. Reads still work; try the write again when it is back.`,
           { reason: 'ledger_unavailable' },
+        );
+      }
+      if (e instanceof LedgerCorrupt) {
+        this.o.logger.error({ err: e.message, tool: entry.def.name }, 'the write ledger holds a record this server cannot read');
+        throw new ToolError(
+          `Writes to this target are refused: the shared state of this server (${e.message}) holds a record of the wrong shape, so it cannot tell whether this write already went out. Nothing was sent. Tell the operator: the key must be repaired or deleted (chargebee-mcp:tok:* for confirm tokens, chargebee-mcp:unk:* for notes) before writing here again.`,
+          { reason: 'ledger_corrupt' },
         );
       }
       throw e;
@@ -83,10 +110,11 @@ export class WriteGuard {
     const p = await this.readTarget(entry, args, connection, ctx.signal);
     const note = await this.o.ledger.unknownFor(this.keys(entry, args, connection).noteKey);
     const warning = note
-      ? `An earlier ${note.tool} on this target at ${note.at} got no answer: it may or may not have been applied${note.detail ? ` (${note.detail})` : ''}. Check the target before confirming.`
+      ? note.outcome
+        ? `An earlier ${note.tool} on this target at ${note.at} was sent and ${note.outcome}, but the audit log could not record it${note.detail ? ` (${note.detail})` : ''}. Check the target before confirming: this write may repeat it.`
+        : `An earlier ${note.tool} on this target at ${note.at} got no answer: it may or may not have been applied${note.detail ? ` (${note.detail})` : ''}. Check the target before confirming.`
       : undefined;
-    const bound = without(args, 'confirm_token');
-    const issued = this.o.tokens.issue({ tool: def.name, args: canonical(bound), connection, caller: ctx.caller, version: p.version });
+    const issued = this.o.tokens.issue({ tool: def.name, args: canonical(args), connection, caller: ctx.caller, version: p.version });
     const facts: WriteFacts = { tool: def.name, connection, target: p.target, effect: p.effect, sandbox: this.o.sandbox, warning };
     await this.audit({ event: 'preview', tool: def.name, connection, caller: ctx.caller, approval: approver.via, target: p.target, effect: p.effect, token_id: this.o.tokens.tokenId(issued.nonce) });
     const asks = approver.via === 'elicitation' ? ' When you confirm, the server asks the person in their client to approve before anything is written.' : '';
@@ -111,31 +139,66 @@ export class WriteGuard {
     let token: VerifiedToken;
     let approver: Approver;
     try {
-      token = this.o.tokens.verify(raw, { tool: def.name, args: canonical(without(args, 'confirm_token')), connection, caller: ctx.caller });
+      token = this.o.tokens.verify(raw, { tool: def.name, args: canonical(args), connection, caller: ctx.caller });
       approver = this.approver(def.name, ctx);
     } catch (e) {
       if (e instanceof ToolError) await this.audit({ ...base, event: 'refused', error: e.message });
       throw e;
     }
-    const job: Job = { entry, args, connection, ctx, token, tokenId: this.o.tokens.tokenId(token.nonce), ...this.keys(entry, args, connection) };
+    const hb = new Heartbeat(this.leaseMs, this.o.logger);
+    const owner = randomBytes(9).toString('base64url');
+    const job: Job = { entry, args, connection, ctx, token, tokenId: this.o.tokens.tokenId(token.nonce), ...this.keys(entry, args, connection), owner, hb };
+    try {
+      return await this.claimed(job, approver);
+    } finally {
+      hb.stop();
+    }
+  }
+
+  /**
+   * Takes the token's record (first use, a resend after an unknown outcome, or a dead holder's
+   * claim once its lease ran out), or waits for the live holder and returns its outcome.
+   */
+  private async claimed(job: Job, approver: Approver): Promise<CallToolResult> {
+    const { token, hb, owner } = job;
+    const def = job.entry.def;
     const ledger = this.o.ledger;
-    const claim = (sent = false): TokenRecord => ({ state: 'claimed', at: Date.now(), ...(sent ? { sent } : {}) });
+    const claim = (sent = false): TokenRecord => ({ state: 'claimed', at: Date.now(), owner, lease: hb.until(), ...(sent ? { sent } : {}) });
+    const take = async (from: TokenState | undefined, sent: boolean, holder?: string): Promise<boolean> => {
+      if (!(await ledger.swap(token.nonce, from, claim(sent), token.expires, holder))) return false;
+      hb.add({ what: 'the confirm token claim', renew: (until) => ledger.renew(token.nonce, owner, until) });
+      return true;
+    };
     let waited = false;
     for (;;) {
       const rec = await ledger.get(token.nonce);
       if (rec === undefined) {
-        if (await ledger.swap(token.nonce, undefined, claim(), token.expires)) return this.firstUse(job, approver);
+        if (await take(undefined, false)) return this.firstUse(job, approver);
       } else if (rec.state === 'final') {
         return replay(rec);
       } else if (rec.state === 'unknown' && !waited) {
-        if (await ledger.swap(token.nonce, 'unknown', claim(true), token.expires)) return this.resend(job);
+        if (await take('unknown', true)) return this.resend(job);
       } else if (rec.state === 'unknown') {
         throw unknownOutcome(def.name, 'This confirm token is already in use by another call, whose write got no answer');
+      } else if (rec.lease !== undefined && rec.lease < Date.now()) {
+        // Its holder stopped renewing for a whole lease (the process died, or lost the store): take the token over.
+        const sentBefore = rec.state === 'sent' || rec.sent === true;
+        this.o.logger.warn({ tool: def.name, token_id: job.tokenId, state: rec.state, lease_ms: this.leaseMs }, 'taking over a confirm token whose holder stopped renewing its claim');
+        if (!sentBefore) {
+          if (await take('claimed', false, rec.owner)) return this.firstUse(job, approver);
+        } else if (def.api === 'maton') {
+          // The request may have left, and a connection write has no idempotency key: never again.
+          if (await take(rec.state, true, rec.owner)) {
+            const err = unknownOutcome(def.name, 'The call that sent this write stopped before recording its answer', ' This token will not send it again (Maton connection writes have no idempotency key): check list_connections for a PENDING connection before creating another.');
+            await this.finish(job, 'claimed', this.o.results.error(err), true);
+            throw err;
+          }
+        } else if (await take(rec.state, true, rec.owner)) return this.resend(job);
       } else {
         // Another call holds this token (asking the person, or sending): its outcome is ours too.
         waited = true;
-        if (Date.now() > token.expires + LOCK_HOLD_MS) throw new ToolError('Another call with this confirm token is still in progress. Nothing was sent by this call.', { reason: 'in_progress' });
-        await sleep(rec.state === 'claimed' ? 100 : 25, ctx.signal);
+        if (Date.now() > token.expires + this.leaseMs) throw new ToolError('Another call with this confirm token is still in progress. Nothing was sent by this call.', { reason: 'in_progress' });
+        await sleep(rec.state === 'claimed' ? 100 : 25, job.ctx.signal);
       }
     }
   }
@@ -171,7 +234,7 @@ export class WriteGuard {
         throw e;
       }
       // Nothing was sent: the token stays unused (a later call checks everything again).
-      await this.o.ledger.release(token.nonce).catch(() => {});
+      await this.release(job, 'approval did not complete');
       if (e instanceof ToolError) await this.audit({ ...base, event: 'refused', error: e.message });
       throw e;
     }
@@ -188,7 +251,7 @@ export class WriteGuard {
    * versions), record `sent` durably, send once, record the outcome.
    */
   private async send(job: Job, approval: 'elicitation' | 'token', asked: Preview | undefined, resend: boolean): Promise<CallToolResult> {
-    const { entry, ctx, token } = job;
+    const { entry, ctx, token, hb } = job;
     const def = entry.def;
     const maton = def.api === 'maton';
     const audited = { tool: def.name, connection: job.connection, caller: ctx.caller, token_id: job.tokenId, approval };
@@ -196,7 +259,9 @@ export class WriteGuard {
     let seen: Preview;
     try {
       try {
-        unlock = await this.o.ledger.lock(job.lockKey, LOCK_HOLD_MS, LOCK_WAIT_MS, ctx.signal);
+        const lock = await this.o.ledger.lock(job.lockKey, this.leaseMs, LOCK_WAIT_MS, ctx.signal);
+        unlock = lock;
+        hb.add({ what: 'the target lock', renew: () => lock.renew() });
         // Under the lock: another token on this target may have written since (or a resend's first attempt may have applied).
         const now = await this.readTarget(entry, job.args, job.connection, ctx.signal, asked === undefined).catch((e: unknown) => {
           // A resend whose target can no longer take the write (e.g. already cancelled): the first attempt probably applied.
@@ -215,23 +280,39 @@ export class WriteGuard {
         if (resend) {
           // Stays unknown (or, if the target moved on, is refused for good): never a second send.
           if (err instanceof ToolError && (err.details as { reason?: string }).reason === 'outcome_unknown') await this.finish(job, 'claimed', this.o.results.error(err), true);
-          else await this.o.ledger.swap(token.nonce, 'claimed', { state: 'unknown', at: Date.now(), sent: true }, token.expires).catch(() => {});
-        } else await this.o.ledger.release(token.nonce).catch(() => {});
+          else await this.move(job, 'claimed', { state: 'unknown', at: Date.now(), sent: true, owner: job.owner }, 'a resend stopped before sending');
+        } else await this.release(job, 'the re-check under the target lock stopped the write');
         if (err instanceof ToolError) await this.audit({ ...audited, event: 'refused', error: err.message });
         throw err;
       }
       const base = { ...audited, target: seen.target };
-      if (approval === 'token' && !resend) await this.audit({ ...base, event: 'approved', effect: seen.effect });
-      const call = requestFor(entry, job.args, job.connection, ctx.signal);
+      if (approval === 'token' && !resend) {
+        try {
+          await this.audit({ ...base, event: 'approved', effect: seen.effect });
+        } catch (e) {
+          await this.release(job, 'the approved line could not be written to the audit log');
+          throw e;
+        }
+      }
+      // The gateway call stops (retries included) when this call loses its claim or lock: the fence.
+      const call = requestFor(entry, job.args, job.connection, AbortSignal.any([ctx.signal, hb.signal]));
       if (!maton) call.idempotencyKey = this.o.tokens.idempotencyKey(token.nonce);
       const idem = call.idempotencyKey ? { idempotency_key: call.idempotencyKey } : {};
       try {
-        if (!(await this.o.ledger.swap(token.nonce, 'claimed', { state: 'sent', at: Date.now(), sent: true }, token.expires))) {
+        if (hb.lost) throw new ToolError(`This call lost its hold on the write (${hb.lost}). Nothing was sent by this call; call again to get its outcome.`, { reason: 'in_progress' });
+        if (!(await this.o.ledger.swap(token.nonce, 'claimed', { state: 'sent', at: Date.now(), sent: true, owner: job.owner, lease: hb.until() }, token.expires, job.owner))) {
           throw new ToolError('This confirm token was taken over by another call. Nothing was sent by this call.', { reason: 'in_progress' });
         }
+      } catch (e) {
+        // Not ours any more (or the store failed): whoever holds the record now decides; nothing of ours was sent.
+        if (e instanceof ToolError) await this.audit({ ...base, event: 'refused', error: e.message });
+        throw e;
+      }
+      try {
         await this.audit({ ...base, event: 'sent', effect: seen.effect, ...idem });
       } catch (e) {
-        await this.o.ledger.release(token.nonce).catch(() => {});
+        // The line that must precede the request could not be written: the request does not leave.
+        await this.release(job, 'the sent line could not be written to the audit log');
         throw e;
       }
       let body: unknown;
@@ -245,34 +326,42 @@ export class WriteGuard {
       } finally {
         if (maton) this.o.onConnectionsChanged();
       }
-      const outcome = this.o.results.ok({
+      const done = {
         status: 'done',
         action: def.name,
         approval,
         ...(job.connection ? { connection_id: job.connection } : {}),
         ...(replayed ? { idempotent_replay: true } : {}),
         result: shapeResult(body, entry.listKey),
-      });
+      };
+      // The outcome is the ledger's first: every later use of the token returns it, whatever the audit log does.
+      const outcome = this.o.results.ok(done);
       await this.finish(job, 'sent', outcome, true);
-      await this.audit({ ...base, event: 'done', ...idem });
-      return outcome;
+      const warning = await this.auditAfterSend({ ...base, event: 'done', ...idem }, job, 'was applied');
+      if (!warning) return outcome;
+      const warned = this.o.results.ok({ ...done, warning });
+      await this.move(job, 'final', { state: 'final', at: Date.now(), outcome: storable(warned), sent: true, owner: job.owner }, 'adding the audit warning to the recorded outcome');
+      return warned;
     } finally {
-      await unlock?.().catch(() => {});
+      hb.remove('the target lock');
+      await unlock?.();
     }
   }
 
   /** The request left and failed: decide whether the token may ever send again. */
   private async failed(job: Job, e: unknown, base: Omit<AuditEvent, 'event'>, idem: { idempotency_key?: string }): Promise<CallToolResult> {
-    const { token, ctx } = job;
+    const { ctx, hb } = job;
     const def = job.entry.def;
     const maton = def.api === 'maton';
     const network = e instanceof GatewayError && e.info.source === 'network';
+    // This call lost its claim or lock while the request was out: the gateway call was stopped, its outcome is unknown.
+    const fenced = hb.signal.aborted && !ctx.signal.aborted;
     // Certainly not processed: a 429, the client-side rate limit, or a single attempt that never left.
     const notProcessed = e instanceof GatewayError && (e.info.status === 429 || e.info.source === 'client' || (network && e.info.sent === false && e.info.attempts === 1));
-    const unanswered = ctx.signal.aborted || network || (e instanceof GatewayError && (e.info.status ?? 0) >= 500);
-    if (!ctx.signal.aborted && notProcessed) {
+    const unanswered = ctx.signal.aborted || fenced || network || (e instanceof GatewayError && (e.info.status ?? 0) >= 500);
+    if (!ctx.signal.aborted && !fenced && notProcessed) {
       // Nothing reached the API: the token is unused again.
-      await this.o.ledger.release(token.nonce).catch(() => {});
+      await this.release(job, 'the request was not processed (rate limited or never sent)');
       await this.audit({ ...base, event: 'failed', error: (e as Error).message, ...idem });
       throw e;
     }
@@ -280,24 +369,28 @@ export class WriteGuard {
       const when = new Date().toISOString();
       await this.o.ledger
         .noteUnknown(job.noteKey, { at: when, tool: def.name, detail: maton ? 'check list_connections for a PENDING connection it may have made' : idem.idempotency_key ? `idempotency key ${idem.idempotency_key}` : undefined }, UNKNOWN_NOTE_MS)
-        .catch(() => {});
-      await this.audit({ ...base, event: 'outcome_unknown', error: (e as Error).message, ...idem });
+        .catch((err: unknown) => this.o.logger.error({ err: (err as Error).message, tool: def.name }, 'could not note an unknown outcome for the next preview'));
+      const why = fenced ? `This call lost its hold on the write while the request was out (${hb.lost})` : 'The request went out and got no answer';
+      let err: unknown;
       if (maton) {
         // A connection write has no idempotency key: it is never sent twice for one token.
-        const err = unknownOutcome(def.name, 'The request went out and got no answer', ' This token will not send it again (Maton connection writes have no idempotency key): check list_connections for a PENDING connection before creating another.');
-        await this.finish(job, 'sent', this.o.results.error(err), true);
-        if (ctx.signal.aborted) throw ctx.signal.reason;
-        throw err;
+        const unknown = unknownOutcome(def.name, why, ' This token will not send it again (Maton connection writes have no idempotency key): check list_connections for a PENDING connection before creating another.');
+        await this.finish(job, 'sent', this.o.results.error(unknown), true);
+        err = ctx.signal.aborted ? ctx.signal.reason : unknown;
+      } else {
+        await this.move(job, 'sent', { state: 'unknown', at: Date.now(), sent: true, owner: job.owner }, 'recording an unknown outcome');
+        err = fenced ? unknownOutcome(def.name, why, ' Calling again with this confirm token resends it under the same idempotency key only if the target is unchanged.') : e;
       }
-      await this.o.ledger.swap(token.nonce, 'sent', { state: 'unknown', at: Date.now(), sent: true }, token.expires).catch(() => {});
-      throw e;
+      // Already noted for the next preview (above): the warning goes on this answer only.
+      const warning = await this.auditAfterSend({ ...base, event: 'outcome_unknown', error: (e as Error).message, ...idem }, job);
+      throw warning && !ctx.signal.aborted ? withWarning(err, warning) : err;
     }
-    // Chargebee answered with a refusal: that is the token's outcome.
-    await this.audit({ ...base, event: 'failed', error: (e as Error).message, ...idem });
+    // Chargebee answered with a refusal: that is the token's outcome (recorded before the audit line).
     if (e instanceof ToolError) {
       await this.finish(job, 'sent', this.o.results.error(e), true);
-    } else await this.o.ledger.release(token.nonce).catch(() => {});
-    throw e;
+    } else await this.release(job, `the write failed in this server (${(e as Error).message})`);
+    const warning = await this.auditAfterSend({ ...base, event: 'failed', error: (e as Error).message, ...idem }, job, 'was refused');
+    throw warning ? withWarning(e, warning) : e;
   }
 
   // ---- plumbing ------------------------------------------------------------
@@ -316,7 +409,7 @@ export class WriteGuard {
   /** The tool's preview of its target, with a malformed upstream answer reported as a tool error. */
   private async readTarget(entry: Entry, args: Args, connection: string | null, signal: AbortSignal, estimates = true): Promise<Preview> {
     try {
-      return await entry.def.preview!(args, targetReader(this.o.gateway, connection, signal, estimates));
+      return await entry.def.preview(args, targetReader(this.o.gateway, connection, signal, estimates));
     } catch (e) {
       throw asShapeError(e, `Reading the target of ${entry.def.name}`);
     }
@@ -329,19 +422,41 @@ export class WriteGuard {
       return { lockKey: `${where}|${path}`, noteKey: `${where}|${path}` };
     }
     const tool = `${where}|${entry.def.name}`;
-    return { lockKey: `${tool}|${digest(canonical(without(args, 'confirm_token')))}`, noteKey: tool };
+    return { lockKey: `${tool}|${digest(canonical(args))}`, noteKey: tool };
   }
 
+  /** Records the token's outcome (from `from`, still held by this call). A failed record is logged: the outcome stands. */
   private async finish(job: Job, from: 'claimed' | 'sent', outcome: CallToolResult, sent: boolean): Promise<void> {
-    const rec: TokenRecord = { state: 'final', at: Date.now(), outcome: storable(outcome), ...(sent ? { sent } : {}) };
+    const rec: TokenRecord = { state: 'final', at: Date.now(), outcome: storable(outcome), owner: job.owner, ...(sent ? { sent } : {}) };
+    await this.move(job, from, rec, 'recording the outcome');
+  }
+
+  /**
+   * Moves this call's record from `from` to `to`, checking it is still this call's. Never throws:
+   * when the record could not be moved, says why in the log (the outcome this call returns stands;
+   * a later use of the token then meets the record as it is, or, once its lease runs out, takes it over).
+   */
+  private async move(job: Job, from: TokenState, to: TokenRecord, what: string): Promise<boolean> {
+    const log = { tool: job.entry.def.name, token_id: job.tokenId, from, to: to.state };
     try {
-      await this.o.ledger.swap(job.token.nonce, from, rec, job.token.expires);
+      if (await this.o.ledger.swap(job.token.nonce, from, to, job.token.expires, job.owner)) return true;
+      this.o.logger.error(log, `ledger: ${what}: the token's record was no longer this call's (taken over, or expired with the token)`);
     } catch (e) {
-      // The outcome stands; the ledger will refuse this token as in use until it expires.
-      this.o.logger.error({ err: (e as Error).message, tool: job.entry.def.name }, 'could not record a write outcome in the ledger');
+      this.o.logger.error({ ...log, err: (e as Error).message }, `ledger: ${what} failed`);
+    }
+    return false;
+  }
+
+  /** Forgets this call's claim: nothing was sent, the token is unused again. A failure is logged (the claim then lapses with its lease). */
+  private async release(job: Job, why: string): Promise<void> {
+    try {
+      await this.o.ledger.release(job.token.nonce, job.owner);
+    } catch (e) {
+      this.o.logger.error({ err: (e as Error).message, tool: job.entry.def.name, token_id: job.tokenId, why }, `ledger: could not release a token claim; it lapses after ${this.leaseMs} ms`);
     }
   }
 
+  /** Before anything is sent: an audit line that cannot be written refuses the write. */
   private async audit(e: AuditEvent): Promise<void> {
     try {
       await this.o.audit.record(e);
@@ -350,41 +465,33 @@ export class WriteGuard {
       throw new ToolError(`The audit log could not be written (${(err as Error).message}); nothing was sent.`, { reason: 'audit_failed' });
     }
   }
+
+  /**
+   * After the request left: an audit line that cannot be written is a warning on the real outcome
+   * (returned here), and, when `outcome` says what happened, a note the next preview of the target shows.
+   */
+  private async auditAfterSend(e: AuditEvent, job: Job, outcome?: string): Promise<string | undefined> {
+    try {
+      await this.o.audit.record(e);
+      return undefined;
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      this.o.logger.error({ err: (err as Error).message, event: e.event, tool: e.tool, token_id: e.token_id }, 'audit log write failed after the request was sent');
+      if (outcome) {
+        await this.o.ledger
+          .noteUnknown(job.noteKey, { at: new Date().toISOString(), tool: e.tool, outcome, detail: `audit log: ${why}` }, UNKNOWN_NOTE_MS)
+          .catch((x: unknown) => this.o.logger.error({ err: (x as Error).message, tool: e.tool }, 'could not note an unaudited write for the next preview'));
+      }
+      return `The request was sent and this is its real outcome, but the audit log could not record it (${why}): the operator must check the audit log's disk. Do not repeat this write because of this warning.`;
+    }
+  }
 }
 
-function without(args: Args, key: string): Args {
-  const { [key]: _drop, ...rest } = args;
-  return rest;
-}
-
-/**
- * An outcome as the ledger keeps it until its token expires: where the text is the structured
- * content's own JSON (write results), only the text — one compact string instead of two copies.
- */
-function storable(outcome: CallToolResult): StoredOutcome {
-  const text = outcome.content[0]?.type === 'text' ? outcome.content[0].text : '';
-  const derivable = outcome.content.length === 1 && outcome.structuredContent !== undefined && text === JSON.stringify(outcome.structuredContent);
-  return {
-    content: [{ type: 'text', text }],
-    ...(derivable ? {} : { structuredContent: outcome.structuredContent }),
-    ...(outcome.isError ? { isError: true } : {}),
-  };
-}
-
-function restored(o: StoredOutcome): CallToolResult {
-  const structuredContent = o.structuredContent ?? (JSON.parse(o.content[0]!.text) as Record<string, unknown>);
-  return { content: o.content, structuredContent, ...(o.isError ? { isError: true } : {}) };
-}
-
-function replay(rec: TokenRecord): CallToolResult {
-  const first = restored(rec.outcome!);
-  if (first.isError) return first;
-  const note = rec.sent
-    ? 'This confirm token was already used: nothing was sent again. This is the outcome of the first use.'
-    : 'This confirm token was already used: nobody was asked again and nothing was sent.';
-  const structured = { replay: true, note, ...(first.structuredContent ?? {}) };
-  const text = first.structuredContent && first.content[0]?.type === 'text' && first.content[0].text.startsWith('{') ? JSON.stringify(structured) : `${note}\n${(first.content[0] as { text?: string })?.text ?? ''}`;
-  return { ...first, content: [{ type: 'text', text }], structuredContent: structured };
+/** An error with the audit warning appended (the write's own error stays the message). */
+function withWarning(e: unknown, warning: string): unknown {
+  if (!(e instanceof ToolError)) return e;
+  const hint = e instanceof GatewayError ? e.info.hint : undefined;
+  return new ToolError(`${e.message}${hint ? `\nNext: ${hint}` : ''}\nWarning: ${warning}`, { ...e.details, warning });
 }
 
 function unknownOutcome(tool: string, what: string, extra = ''): ToolError {

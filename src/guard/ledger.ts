@@ -2,7 +2,8 @@
  * The ledger: the only place that knows whether a confirm token was used and what its first
  * outcome was, plus the per-target confirm lock and notes on attempts whose outcome is unknown.
  * In process by default (MemoryLedger); shared by several instances through Redis (--redis).
- * Both forms pass the same test suite (test/ledger.test.ts).
+ * Both forms pass the same test suite (test/helpers/ledger-suite.ts). Every record is checked when
+ * read (checkRecord, checkNote): one of the wrong shape is LedgerCorrupt, never a TypeError.
  */
 
 /** Where a token is in its single use. */
@@ -31,6 +32,12 @@ export interface TokenRecord {
   outcome?: StoredOutcome;
   /** True when the write request left this server at least once (a replay then says "nothing sent again"). */
   sent?: boolean;
+  /** claimed/sent: the live holder (a random id per confirm call); only it moves the record on. */
+  owner?: string;
+  /** claimed/sent: ms since epoch until which the holder is known alive (renewed while it works; see lease.ts). */
+  lease?: number;
+  /** final: the outcome could not be written to the audit log (the next preview of the target says so too). */
+  unaudited?: boolean;
 }
 
 /** An attempt whose outcome is unknown, remembered per target so the next preview can warn. */
@@ -40,6 +47,8 @@ export interface UnknownNote {
   tool: string;
   /** e.g. the idempotency key the attempt went out under, or the connection it may have created. */
   detail?: string;
+  /** Set when the outcome is known but the audit log could not record it: what happened ("was applied"). */
+  outcome?: string;
 }
 
 export interface Ledger {
@@ -47,19 +56,26 @@ export interface Ledger {
   readonly shared: boolean;
   /**
    * Atomically replaces the record of `nonce` if its current state is `from` (undefined = no
-   * record). Returns true when the swap happened. The record lives until `expiresAt` (ms since
-   * epoch: the token's expiry — once a token cannot be presented, its record is not needed).
+   * record) and, when `owner` is given, its owner is `owner`. Returns true when the swap happened.
+   * The record lives until `expiresAt` (ms since epoch: the token's expiry — once a token cannot be
+   * presented, its record is not needed).
    */
-  swap(nonce: string, from: TokenState | undefined, to: TokenRecord, expiresAt: number): Promise<boolean>;
-  /** The record of a token, undefined if none (never used, released, or expired). */
+  swap(nonce: string, from: TokenState | undefined, to: TokenRecord, expiresAt: number, owner?: string): Promise<boolean>;
+  /**
+   * Extends the lease of a claimed/sent record held by `owner` to `until`. false when the record is
+   * gone, decided, or held by someone else (the holder lost it: it must not send).
+   */
+  renew(nonce: string, owner: string, until: number): Promise<boolean>;
+  /** The record of a token, undefined if none (never used, released, or expired). Throws LedgerCorrupt for a record of the wrong shape. */
   get(nonce: string): Promise<TokenRecord | undefined>;
-  /** Forgets a claim: nothing was sent, the token is unused again. */
-  release(nonce: string): Promise<void>;
+  /** Forgets a claim: nothing was sent, the token is unused again. With `owner`, only if the record is still that owner's. */
+  release(nonce: string, owner?: string): Promise<void>;
   /**
    * Exclusive lock on a target (connection + resource). Waits up to `waitMs` (then throws
-   * LockTimeout); the lock expires by itself after `holdMs` if its holder dies. Returns the release.
+   * LockTimeout); the lock expires by itself `holdMs` after it was taken or last renewed (a dead
+   * holder's lock is taken over then). Returns the release, which also renews.
    */
-  lock(key: string, holdMs: number, waitMs: number, signal?: AbortSignal): Promise<() => Promise<void>>;
+  lock(key: string, holdMs: number, waitMs: number, signal?: AbortSignal): Promise<LockHandle>;
   /** Remembers an attempt with unknown outcome on a target for `ttlMs`. */
   noteUnknown(key: string, note: UnknownNote, ttlMs: number): Promise<void>;
   /** The latest unknown-outcome note on a target, if any. */
@@ -67,10 +83,77 @@ export interface Ledger {
   close(): Promise<void>;
 }
 
+/** A held target lock: call it to release; `renew` extends it by its hold time (false: it was lost). */
+export type LockHandle = (() => Promise<void>) & { renew(): Promise<boolean> };
+
 export class LockTimeout extends Error {}
 
 /** Thrown by a shared ledger that cannot reach its store: writes refuse, reads go on. */
 export class LedgerUnavailable extends Error {}
+
+/** The store answered with something this server never writes (a record of the wrong shape, a key of the wrong type). */
+export class LedgerCorrupt extends Error {}
+
+const STATES: readonly string[] = ['claimed', 'sent', 'unknown', 'final'];
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Why a stored outcome cannot be returned as a tool result, or undefined when it can. */
+function badOutcome(o: unknown): string | undefined {
+  if (!isObj(o)) return 'the outcome is missing';
+  const c = o.content;
+  if (!Array.isArray(c) || c.length === 0) return 'the outcome has no content';
+  if (!c.every((x) => isObj(x) && x.type === 'text' && typeof x.text === 'string')) return 'the outcome content is not text';
+  if (o.isError !== undefined && typeof o.isError !== 'boolean') return 'isError is not a boolean';
+  if (o.structuredContent !== undefined) return isObj(o.structuredContent) ? undefined : 'structuredContent is not an object';
+  // Without structuredContent the text is the structured content's own JSON (see storable in guard/outcome.ts).
+  try {
+    return isObj(JSON.parse((c[0] as { text: string }).text)) ? undefined : 'the outcome text is not a JSON object';
+  } catch {
+    return 'the outcome text is not JSON';
+  }
+}
+
+/** A token record as read from the store: checked field by field; `raw` is a JSON string or an object. */
+export function checkRecord(raw: unknown, where: string): TokenRecord {
+  let r: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      r = JSON.parse(raw);
+    } catch {
+      throw new LedgerCorrupt(`${where}: the token record is not JSON`);
+    }
+  }
+  const why = !isObj(r)
+    ? 'the token record is not an object'
+    : typeof r.state !== 'string' || !STATES.includes(r.state)
+      ? `unknown state ${JSON.stringify(r.state)}`
+      : typeof r.at !== 'number'
+        ? '"at" is not a number'
+        : r.state === 'final'
+          ? badOutcome(r.outcome)
+          : (r.owner !== undefined && typeof r.owner !== 'string') || (r.lease !== undefined && typeof r.lease !== 'number')
+            ? 'owner or lease has the wrong type'
+            : undefined;
+  if (why) throw new LedgerCorrupt(`${where}: ${why}`);
+  return r as unknown as TokenRecord;
+}
+
+/** An unknown-outcome note as read from the store. */
+export function checkNote(raw: unknown, where: string): UnknownNote {
+  let n: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      n = JSON.parse(raw);
+    } catch {
+      throw new LedgerCorrupt(`${where}: the unknown-outcome note is not JSON`);
+    }
+  }
+  const optional = (k: string) => (n as Record<string, unknown>)[k] === undefined || typeof (n as Record<string, unknown>)[k] === 'string';
+  if (!isObj(n) || typeof n.at !== 'string' || typeof n.tool !== 'string' || !optional('detail') || !optional('outcome')) {
+    throw new LedgerCorrupt(`${where}: the unknown-outcome note does not have the fields at, tool (and optional detail, outcome) as strings`);
+  }
+  return n as unknown as UnknownNote;
+}
 
 interface Held<T> {
   value: T;
@@ -136,21 +219,32 @@ export class MemoryLedger implements Ledger {
     return this.tokens.size;
   }
 
-  async swap(nonce: string, from: TokenState | undefined, to: TokenRecord, expiresAt: number): Promise<boolean> {
-    if (this.tokens.get(nonce)?.state !== from) return false;
-    this.tokens.set(nonce, to, expiresAt);
+  async swap(nonce: string, from: TokenState | undefined, to: TokenRecord, expiresAt: number, owner?: string): Promise<boolean> {
+    const cur = this.tokens.get(nonce);
+    if (cur?.state !== from || (owner !== undefined && cur?.owner !== owner)) return false;
+    // A copy: the caller's object is not the stored record.
+    this.tokens.set(nonce, { ...to }, expiresAt);
+    return true;
+  }
+
+  async renew(nonce: string, owner: string, until: number): Promise<boolean> {
+    const cur = this.tokens.get(nonce);
+    if (!cur || cur.owner !== owner || (cur.state !== 'claimed' && cur.state !== 'sent')) return false;
+    cur.lease = until;
     return true;
   }
 
   async get(nonce: string): Promise<TokenRecord | undefined> {
-    return this.tokens.get(nonce);
+    const rec = this.tokens.get(nonce);
+    return rec === undefined ? undefined : { ...checkRecord(rec, 'the in-process ledger') };
   }
 
-  async release(nonce: string): Promise<void> {
+  async release(nonce: string, owner?: string): Promise<void> {
+    if (owner !== undefined && this.tokens.get(nonce)?.owner !== owner) return;
     this.tokens.delete(nonce);
   }
 
-  async lock(key: string, holdMs: number, waitMs: number, signal?: AbortSignal): Promise<() => Promise<void>> {
+  async lock(key: string, holdMs: number, waitMs: number, signal?: AbortSignal): Promise<LockHandle> {
     const deadline = this.now() + waitMs;
     // Queue behind whoever holds or waits for the key: confirms on one target run one at a time.
     for (;;) {
@@ -164,14 +258,21 @@ export class MemoryLedger implements Ledger {
     let free!: () => void;
     const p = new Promise<void>((r) => (free = r));
     this.locks.set(key, p);
-    const timer = setTimeout(() => release(), holdMs);
+    let timer = setTimeout(() => release(), holdMs);
     timer.unref?.();
     const release = async () => {
       clearTimeout(timer);
       if (this.locks.get(key) === p) this.locks.delete(key);
       free();
     };
-    return release;
+    const renew = async () => {
+      if (this.locks.get(key) !== p) return false;
+      clearTimeout(timer);
+      timer = setTimeout(() => release(), holdMs);
+      timer.unref?.();
+      return true;
+    };
+    return Object.assign(release, { renew });
   }
 
   async noteUnknown(key: string, note: UnknownNote, ttlMs: number): Promise<void> {
@@ -179,7 +280,8 @@ export class MemoryLedger implements Ledger {
   }
 
   async unknownFor(key: string): Promise<UnknownNote | undefined> {
-    return this.notes.get(key);
+    const note = this.notes.get(key);
+    return note === undefined ? undefined : checkNote(note, 'the in-process ledger');
   }
 
   async close(): Promise<void> {}
