@@ -343,7 +343,8 @@ describe('catalogue filters', () => {
   });
 
   it('--tools refuses unknown names, listing the toolsets', () => {
-    expect(() => engine({ tools: ['customerz'] })).toThrow(/unknown tool or toolset customerz.*Toolsets: customers, subscriptions/);
+    expect(() => engine({ tools: ['customerz'] })).toThrow(/unknown tool or toolset customerz\. Did you mean customers\? Toolsets: customers, subscriptions/);
+    expect(() => engine({ tools: ['cancel_subscription_item', 'zzz'] })).toThrow(/unknown tool or toolset cancel_subscription_item \(did you mean cancel_subscription or cancel_subscription_for_items\?\), zzz\. Toolsets/);
   });
 
   it('a hidden tool says why it cannot be called', async () => {

@@ -45,6 +45,8 @@ describe('start-up failures: exit 2, one line, nothing started', () => {
     ['an unknown transport', ['--sandbox', '--transport', 'ws'], {}, /--transport must be stdio or http \(got "ws"\)/],
     ['an unknown command', ['serve', '--sandbox'], {}, /unknown command "serve"/],
     ['an unknown tool in --tools', ['--sandbox', '--tools', 'customers,nosuch'], {}, /--tools: unknown tool or toolset nosuch\. Toolsets: customers, /],
+    ['a misspelt tool in --tools: the closest names, the toolsets, where tool names are', ['--sandbox', '--tools', 'list_customer'], {}, /--tools: unknown tool or toolset list_customer\. Did you mean list_customers or get_customer\? Toolsets: customers, .*; tool names: tools\/list or the Tools table of the README\./],
+    ['a misspelt toolset in --tools', ['--sandbox', '--tools', 'get_export,subscription'], {}, /unknown tool or toolset subscription\. Did you mean subscriptions, get_subscription or list_subscriptions\?/],
     ['an unknown tool in --tools (HTTP)', ['--sandbox', '--transport', 'http', '--port', '0', '--tools', 'nosuch'], {}, /--tools: unknown tool or toolset nosuch/],
     ["an empty --tools ''", ['--sandbox', '--tools', ''], {}, /--tools needs at least one tool or toolset name/],
     ['a --tools of commas only', ['--sandbox', '--tools', ' , '], {}, /--tools needs at least one tool or toolset name/],
