@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(MATON_|CHARGEBEE_MCP_|MCP_HTTP_|LOG_LEVEL$)/.test(k))) as Record<string, string>;
+
+/** Bytes of the files under a folder (what `du --apparent-size` counts). */
+function sizeOf(path: string): number {
+  const st = statSync(path);
+  return st.isDirectory() ? readdirSync(path).reduce((n, f) => n + sizeOf(join(path, f)), 0) : st.size;
+}
 
 describe('the npm package', () => {
   it('holds only the bundle, README, LICENSE, mcp.json and package.json: no source maps, no tsc output', () => {
@@ -38,14 +44,38 @@ describe('the npm package', () => {
 
   describe('installed from the tarball', () => {
     let dir: string;
+    let tgz: string;
     beforeAll(() => {
       dir = mkdtempSync(join(tmpdir(), 'chargebee-mcp-install-'));
-      npm(['pack', '--ignore-scripts', '--pack-destination', dir], root);
-      const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
+      // With its scripts, as `npm pack` and `npm publish` run: prepack builds and strips the manifest, postpack restores it.
+      npm(['pack', '--pack-destination', dir], root);
+      tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
       writeFileSync(join(dir, 'package.json'), '{"name":"probe","version":"1.0.0","private":true}');
       npm(['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', `./${tgz}`], dir);
-    }, 60_000);
+    }, 240_000);
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('ships a package.json without install-time scripts (no scripts at all); the checkout keeps prepare, so npm ci builds', () => {
+      const packed = JSON.parse(execFileSync('tar', ['-xzOf', join(dir, tgz), 'package/package.json'], { encoding: 'utf8' }));
+      expect(packed.name).toBe('chargebee-mcp');
+      expect(packed.bin).toEqual({ 'chargebee-mcp': 'dist/cli.js' });
+      for (const s of ['preinstall', 'install', 'postinstall', 'prepare', 'prepublish']) expect(packed.scripts?.[s], s).toBeUndefined();
+      expect(packed.scripts).toBeUndefined();
+      const installed = JSON.parse(readFileSync(join(dir, 'node_modules/chargebee-mcp/package.json'), 'utf8'));
+      expect(installed.scripts).toBeUndefined();
+      // The checkout's manifest is back as it was, and no backup is left behind.
+      expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))).toEqual(pkg);
+      expect(pkg.scripts.prepare).toMatch(/bundle\.mjs/);
+      expect(readdirSync(root)).not.toContain('.package.json.pack-backup');
+    });
+
+    it('takes the disk space the README states', () => {
+      const bytes = sizeOf(join(dir, 'node_modules/chargebee-mcp'));
+      const readme = readFileSync(join(root, 'README.md'), 'utf8');
+      const stated = /installing it adds one package of ([\d.]+) MB/.exec(readme);
+      expect(stated, 'README states the installed size').toBeTruthy();
+      expect(Math.abs(bytes / 1e6 - Number(stated![1])), `installed: ${(bytes / 1e6).toFixed(2)} MB`).toBeLessThan(0.3);
+    });
 
     it('adds exactly one package', () => {
       const lock = JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
