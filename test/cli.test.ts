@@ -69,6 +69,17 @@ describe('start-up failures: exit 2, one line, nothing started', () => {
     expectOneLineFailure(run(args, env), what);
   });
 
+  it('a missing MATON_API_KEY: exit 2 and the five lines the README describes, nothing started', () => {
+    const r = run([]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n').filter(Boolean);
+    expect(lines, r.stderr).toHaveLength(5);
+    expect(lines[0]).toBe('chargebee-mcp: MATON_API_KEY is not set.');
+    expect(lines.join('\n')).toMatch(/maton\.ai\/settings[\s\S]*chargebee-mcp --sandbox/);
+    expect(r.stderr).not.toMatch(/"level"/);
+  });
+
   it("--bogus gets our message, not Node's parser advice with its unbalanced quote", () => {
     const line = expectOneLineFailure(run(['--bogus']), /unknown option --bogus/);
     expect(line).not.toMatch(/positional|'/);

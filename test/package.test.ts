@@ -72,7 +72,7 @@ describe('the npm package', () => {
     it('takes the disk space the README states', () => {
       const bytes = sizeOf(join(dir, 'node_modules/chargebee-mcp'));
       const readme = readFileSync(join(root, 'README.md'), 'utf8');
-      const stated = /installing it adds one package of ([\d.]+) MB/.exec(readme);
+      const stated = /installing it adds one package of\s+([\d.]+) MB/.exec(readme);
       expect(stated, 'README states the installed size').toBeTruthy();
       expect(Math.abs(bytes / 1e6 - Number(stated![1])), `installed: ${(bytes / 1e6).toFixed(2)} MB`).toBeLessThan(0.3);
     });
@@ -89,10 +89,20 @@ describe('the npm package', () => {
     it('mcp.json has the npx and the checkout form, each for the real gateway (with MATON_API_KEY) and the sandbox', () => {
       const forms = entries.map(([, e]) => `${e.command} ${e.args.includes('--sandbox') ? 'sandbox' : 'gateway'}`).sort();
       expect(forms).toEqual(['node gateway', 'node sandbox', 'npx gateway', 'npx sandbox']);
+      // What works today (a checkout) comes first; the npx entries are named as such, for once the package is on npm.
+      expect(entries.map(([name]) => name)).toEqual(['chargebee-sandbox', 'chargebee', 'chargebee-sandbox-npx', 'chargebee-npx']);
+      expect(entries.slice(0, 2).map(([, e]) => e.command)).toEqual(['node', 'node']);
       for (const [, e] of entries) {
         if (e.command === 'npx') expect(e.args.slice(0, 2)).toEqual(['-y', 'chargebee-mcp']);
         if (!e.args.includes('--sandbox')) expect(Object.keys(e.env ?? {})).toContain('MATON_API_KEY');
       }
+    });
+
+    it("README's headline Claude Desktop config is mcp.json's chargebee-sandbox entry, the checkout form (tested below)", () => {
+      const readme = readFileSync(join(root, 'README.md'), 'utf8');
+      const section = readme.slice(readme.indexOf('## Use it from Claude Desktop'));
+      const headline = JSON.parse(/```json\n([\s\S]*?)```/.exec(section)![1]!);
+      expect(headline.mcpServers).toEqual({ 'chargebee-sandbox': mcp.mcpServers['chargebee-sandbox'] });
     });
 
     it.each(entries.filter(([, e]) => e.args.includes('--sandbox')))('mcp.json entry %s starts and serves the tools', async (_, e) => {
