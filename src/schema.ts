@@ -131,7 +131,7 @@ const FIELD_TEXT: Record<string, string> = {
   name: '{R} name',
   type: '{R} type',
   status: '{R} status',
-  channel: 'Where the {r} was sold: web or an app store',
+  channel: 'Channel the {r} came from: web, or an app store',
   created_at: 'When the {r} was created',
   updated_at: 'When the {r} last changed',
   cancelled_at: 'When the {r} was (or will be) cancelled',
@@ -257,7 +257,7 @@ export function sortBy(fields: readonly [string, ...string[]]) {
     .strictObject({ asc: z.enum(fields).optional(), desc: z.enum(fields).optional() })
     .refine((o) => (o.asc === undefined) !== (o.desc === undefined), { message: 'give exactly one of asc or desc' })
     .optional()
-    .describe('One of asc or desc');
+    .describe('Sort order: {"asc": field} or {"desc": field}');
 }
 
 /** The paging parameters every list tool takes. */
