@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,17 +45,31 @@ describe('the npm package', () => {
   describe('installed from the tarball', () => {
     let dir: string;
     let tgz: string;
+    let staged: string;
     beforeAll(() => {
       dir = mkdtempSync(join(tmpdir(), 'chargebee-mcp-install-'));
-      // With its scripts, as `npm pack` and `npm publish` run: prepack builds and strips the manifest, postpack restores it.
-      npm(['pack', '--pack-destination', dir], root);
+      // What `npm pack` does here (prepack: build, then strip the manifest; postpack: restore it), on a copy of
+      // what ships: a build in this checkout would replace dist/ under the other test files' feet.
+      staged = mkdtempSync(join(tmpdir(), 'chargebee-mcp-stage-'));
+      for (const f of ['package.json', 'README.md', 'LICENSE', 'mcp.json', 'dist/cli.js', 'dist/chunks', 'scripts/pack-manifest.mjs']) cpSync(join(root, f), join(staged, f), { recursive: true });
+      execFileSync(process.execPath, ['scripts/pack-manifest.mjs', 'strip'], { cwd: staged });
+      try {
+        npm(['pack', '--ignore-scripts', '--pack-destination', dir], staged);
+      } finally {
+        execFileSync(process.execPath, ['scripts/pack-manifest.mjs', 'restore'], { cwd: staged });
+      }
       tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
       writeFileSync(join(dir, 'package.json'), '{"name":"probe","version":"1.0.0","private":true}');
       npm(['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', `./${tgz}`], dir);
-    }, 240_000);
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    }, 60_000);
+    afterAll(() => {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(staged, { recursive: true, force: true });
+    });
 
     it('ships a package.json without install-time scripts (no scripts at all); the checkout keeps prepare, so npm ci builds', () => {
+      expect(pkg.scripts.prepack).toMatch(/^npm run build && node scripts\/pack-manifest\.mjs strip$/);
+      expect(pkg.scripts.postpack).toBe('node scripts/pack-manifest.mjs restore');
       const packed = JSON.parse(execFileSync('tar', ['-xzOf', join(dir, tgz), 'package/package.json'], { encoding: 'utf8' }));
       expect(packed.name).toBe('chargebee-mcp');
       expect(packed.bin).toEqual({ 'chargebee-mcp': 'dist/cli.js' });
@@ -63,10 +77,10 @@ describe('the npm package', () => {
       expect(packed.scripts).toBeUndefined();
       const installed = JSON.parse(readFileSync(join(dir, 'node_modules/chargebee-mcp/package.json'), 'utf8'));
       expect(installed.scripts).toBeUndefined();
-      // The checkout's manifest is back as it was, and no backup is left behind.
-      expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))).toEqual(pkg);
+      // After postpack the manifest is back byte for byte, and no backup is left behind.
+      expect(readFileSync(join(staged, 'package.json'), 'utf8')).toBe(readFileSync(join(root, 'package.json'), 'utf8'));
+      expect(readdirSync(staged)).not.toContain('.package.json.pack-backup');
       expect(pkg.scripts.prepare).toMatch(/bundle\.mjs/);
-      expect(readdirSync(root)).not.toContain('.package.json.pack-backup');
     });
 
     it('takes the disk space the README states', () => {
