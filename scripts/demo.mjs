@@ -56,15 +56,17 @@ const customers = await call('list_customers', { limit: 5 });
 for (const c of customers.customers) out(`   ${c.id.padEnd(14)} ${`${c.first_name ?? ''} ${c.last_name ?? ''}`.padEnd(22)} ${c.email ?? ''}`);
 out(`   … more pages: next_offset=${customers.next_offset ?? '(none)'}`);
 
-rule('2. Which subscriptions are active?');
-const subs = await call('list_subscriptions', { status: { in: ['active'] }, limit: 5 });
+rule('2. Which subscriptions are active? (oldest first)');
+const subs = await call('list_subscriptions', { status: { in: ['active'] }, sort_by: { asc: 'created_at' }, limit: 5 });
 for (const s of subs.subscriptions) {
   const items = (s.subscription_items ?? []).map((i) => `${i.item_price_id}×${i.quantity ?? 1}`).join(', ');
   out(`   ${s.id.padEnd(12)} ${s.status.padEnd(8)} ${s.customer_id.padEnd(14)} ${items}`);
 }
+// The user picks the oldest one from the list; the later steps use the next two.
+const [first, second, third] = subs.subscriptions.map((s) => s.id);
 
-rule('3. Preview: cancel sub_acme_01 at the end of its term');
-const args = { subscription_id: 'sub_acme_01', cancel_option: 'end_of_term' };
+rule(`3. Preview: cancel ${first} at the end of its term`);
+const args = { subscription_id: first, cancel_option: 'end_of_term' };
 const preview = await call('cancel_subscription_for_items', args);
 out(`   status:   ${preview.status}  (nothing written yet)`);
 out(`   target:   ${preview.target.customer.name} <${preview.target.customer.email}>, ${preview.target.subscription.status}, ${preview.target.subscription.recurring_amount}`);
@@ -77,7 +79,7 @@ const done = await call('cancel_subscription_for_items', { ...args, confirm_toke
 out(`   status:   ${done.status}; subscription is now ${done.result.subscription.status}, cancels on ${new Date(done.result.subscription.cancelled_at * 1000).toISOString().slice(0, 10)}`);
 
 rule('5. Check the subscription');
-const after = await call('get_subscription', { subscription_id: 'sub_acme_01' });
+const after = await call('get_subscription', { subscription_id: first });
 out(`   ${after.subscription.id}: ${after.subscription.status}`);
 
 rule('6. Replay the same token');
@@ -85,7 +87,7 @@ const replay = await call('cancel_subscription_for_items', { ...args, confirm_to
 out(`   replay: ${replay.replay} — ${replay.note}`);
 
 rule('7. A token does not stretch to other arguments');
-const other = await attempt(client)('cancel_subscription_for_items', { subscription_id: 'sub_acme_02', cancel_option: 'immediately', confirm_token: preview.confirm_token });
+const other = await attempt(client)('cancel_subscription_for_items', { subscription_id: second, cancel_option: 'immediately', confirm_token: preview.confirm_token });
 out(`   refused: ${other.isError === true}`);
 out(wrap(other.content[0].text.split('\n')[0]));
 
@@ -99,7 +101,7 @@ const answers = [
 const asking = new Client({ name: 'demo-agent-with-a-person', version: '1.0.0' }, { capabilities: { elicitation: {} } });
 asking.setRequestHandler(ElicitRequestSchema, async (req) => {
   out('   ┌─ the server asks the person, in their client ─────────────────────');
-  for (const line of req.params.message.split('\n')) out(wrap(line, '   │ '));
+  for (const line of req.params.message.split('\n')) out(wrap(line, '   │ ') || '   │');
   out(`   │ [ ] ${req.params.requestedSchema.properties.confirm.title}`);
   const answer = answers.shift() ?? { action: 'cancel' };
   out(`   └─ the person answers: ${answer.action === 'accept' ? `accept, confirm=${answer.content.confirm}` : answer.action}`);
@@ -111,7 +113,7 @@ await asking.connect(
 const ask = caller(asking);
 
 rule('8. A client that can ask its user: the agent previews and confirms…');
-const now = { subscription_id: 'sub_acme_03', cancel_option: 'immediately', credit_option_for_current_term_charges: 'prorate' };
+const now = { subscription_id: third, cancel_option: 'immediately', credit_option_for_current_term_charges: 'prorate' };
 const p8 = await ask('cancel_subscription_for_items', now);
 out(`   status:   ${p8.status}; approval at confirm: ${p8.approval} (the person will be asked)`);
 const declined = await ask('cancel_subscription_for_items', { ...now, confirm_token: p8.confirm_token });
@@ -120,6 +122,7 @@ out(`   status:   ${declined.status} — nothing was sent; the token is spent`);
 rule('9. …and the person approves the next one');
 const upd = { customer_id: 'cust_acme_02', company: 'Compiler Systems International' };
 const p9 = await ask('update_customer', upd);
+out(`   status:   ${p9.status}; approval at confirm: ${p9.approval} (the person will be asked)`);
 const approved = await ask('update_customer', { ...upd, confirm_token: p9.confirm_token });
 out(`   status:   ${approved.status} (approval: ${approved.approval}); company is now "${approved.result.customer.company}"`);
 await asking.close();

@@ -16,6 +16,7 @@ import type { Logger } from './log.js';
 import { sleep } from './ratelimit.js';
 import { shapeResult } from './result.js';
 import { filterRegistry, id, omitNulls } from './schema.js';
+import { didYouMean } from './suggest.js';
 
 export interface EngineOptions {
   gateway: Gateway;
@@ -97,15 +98,40 @@ interface Entry extends CallEntry {
 
 const DEFAULT_MAX_WAIT_S = 50;
 
-export class UnknownToolError extends Error {}
+/**
+ * A name that is not a tool of this server. Thrown out of a tools/call handler it becomes the
+ * JSON-RPC error -32602 with this message as it is: the SDK's McpError would write
+ * "MCP error -32602: " into the message, and the client's own McpError adds that prefix again.
+ */
+export class UnknownToolError extends Error {
+  readonly code = -32602;
+}
 
 /** --tools names only tools and toolsets of the catalogue (checked at start-up, before anything starts). */
 export function checkToolSelection(index: readonly ToolIndexEntry[], tools: readonly string[] | undefined): void {
   if (!tools) return;
-  const known = new Set(index.flatMap((t) => [t.toolset, t.name]));
-  const unknown = tools.filter((n) => !known.has(n));
   const toolsets = [...new Set(index.map((t) => t.toolset))];
-  if (unknown.length) throw new UnknownToolError(`--tools: unknown tool or toolset ${unknown.join(', ')}. Toolsets: ${toolsets.join(', ')}.`);
+  const known = [...toolsets, ...index.map((t) => t.name)];
+  const unknown = tools.filter((n) => !known.includes(n));
+  if (!unknown.length) return;
+  const named = unknown.map((n) => {
+    if (unknown.length === 1) return `${n}.${hintFor(n, known)}`;
+    const hint = didYouMean(n, known);
+    return hint ? `${n} (${hint})` : n;
+  });
+  throw new UnknownToolError(
+    `--tools: unknown tool or toolset ${named.join(', ')}${unknown.length > 1 ? '.' : ''} Toolsets: ${toolsets.join(', ')}; tool names: tools/list or the Tools table of the README.`,
+  );
+}
+
+/** " Did you mean …?" or nothing. */
+function hintFor(name: string, names: Iterable<string>): string {
+  const hint = didYouMean(name, names);
+  return hint ? ` ${capital(hint)}` : '';
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 /**
@@ -150,7 +176,9 @@ export class Engine {
   async call(name: string, rawArgs: unknown, ctx: CallContext): Promise<CallToolResult> {
     if (!this.shown.has(name)) {
       const why = this.hidden.get(name);
-      throw new UnknownToolError(why ? `Tool ${name} is not available: ${why}.` : `Unknown tool: ${name}.`);
+      throw new UnknownToolError(
+        why ? `Tool ${name} is not available: ${why}.` : `Unknown tool: ${name}.${hintFor(name, this.shown)} tools/list names the ${this.shown.size} tools this server offers.`,
+      );
     }
     let entry: Entry;
     try {

@@ -68,8 +68,10 @@ function compact(node: unknown, names: Map<Json, string>): any {
   if (out.type === 'object' && out.additionalProperties !== false) out.additionalProperties = true;
   if (out.properties) for (const [k, p] of Object.entries(out.properties as Json)) dropRestated(k, p);
   if (out.type === 'array' && typeof out.description === 'string') dropRestated(out.description, out.items);
-  if (typeof src[NAME] === 'string') names.set(out, src[NAME]);
-  return out;
+  // The description first: share() compares shapes without it and finds them inside their parents.
+  const shaped = typeof out.description === 'string' ? { description: out.description, ...out } : out;
+  if (typeof src[NAME] === 'string') names.set(shaped, src[NAME]);
+  return shaped;
 }
 
 /** Drops a description that only restates its parameter's name ("Customer id" on customer_id). */
@@ -83,6 +85,8 @@ const REF_BYTES = '{"$ref":"#/$defs/"}'.length;
 /**
  * Moves shapes that occur more than once in a tool into its `$defs`, greedily, the biggest
  * saving first, while that makes the schema smaller. Deterministic: ties go to first use.
+ * A shape is compared without its own description (what the field is, e.g. "When the
+ * customer was created (Unix seconds)"), which stays beside the `$ref` that replaces it.
  */
 function share(root: Json, names: Map<Json, string>): Json {
   const defs: Json = {};
@@ -93,7 +97,7 @@ function share(root: Json, names: Map<Json, string>): Json {
   const keys = new WeakMap<object, string>();
   const keyOf = (n: object): string => {
     let k = keys.get(n);
-    if (k === undefined) keys.set(n, (k = JSON.stringify(n)));
+    if (k === undefined) keys.set(n, (k = JSON.stringify(bare(n as Json))));
     return k;
   };
   let tree = root;
@@ -139,10 +143,14 @@ function share(root: Json, names: Map<Json, string>): Json {
       }
       const n = node as Json;
       if (!top && keyOf(n) === target) {
-        body ??= n;
-        return ref;
+        if (!body) {
+          body = bare(n);
+          if (names.has(n)) names.set(body, names.get(n)!);
+        }
+        return typeof n.description === 'string' ? { description: n.description, ...ref } : ref;
       }
-      if (!keyOf(n).includes(target)) return n;
+      // A described copy of the target holds it after its description, without the opening brace.
+      if (!keyOf(n).includes(target.slice(1))) return n;
       const out = mapValues(n, (v, k) => (k === 'properties' ? mapValues(v as Json, (p) => swap(p, false)) : swap(v, false)));
       if (names.has(n)) names.set(out, names.get(n)!);
       return out;
@@ -153,6 +161,13 @@ function share(root: Json, names: Map<Json, string>): Json {
   }
   if (Object.keys(defs).length) tree = { ...tree, $defs: defs };
   return tree;
+}
+
+/** A node without its own description (the same node when it has none). */
+function bare(n: Json): Json {
+  if (typeof n.description !== 'string') return n;
+  const { description: _, ...rest } = n;
+  return rest;
 }
 
 const OPERATORS = new Set(['is', 'is_not', 'starts_with', 'in', 'not_in', 'is_present', 'after', 'before', 'on', 'between', 'lt', 'lte', 'gt', 'gte', 'asc', 'desc']);

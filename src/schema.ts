@@ -120,9 +120,135 @@ export const f = {
 
 type AnyFilter = ReturnType<typeof filter>;
 
-/** A nested filter group (export params like subscription[status][in]=...). */
-export function group(fields: Record<string, AnyFilter>) {
-  return z.strictObject(fields).optional();
+/**
+ * What a filter field is, by its name ({r}: the resource it belongs to, {R}: the same
+ * capitalised). Units: a time field's text gets " (Unix seconds)" from its kind; money
+ * fields say minor units themselves. Every filter in the catalogue is described from here
+ * (or from its tool's own text): filters() refuses a field with neither.
+ */
+const FIELD_TEXT: Record<string, string> = {
+  id: '{R} id',
+  name: '{R} name',
+  type: '{R} type',
+  status: '{R} status',
+  channel: 'Channel the {r} came from: web, or an app store',
+  created_at: 'When the {r} was created',
+  updated_at: 'When the {r} last changed',
+  cancelled_at: 'When the {r} was (or will be) cancelled',
+  date: '{R} date',
+  customer_id: 'Id of the customer',
+  subscription_id: 'Id of the subscription',
+  item_id: 'Id of the item',
+  item_price_id: 'Id of the item price',
+  item_family_id: 'Id of the item family',
+  item_type: 'Kind of item: plan, addon or charge',
+  currency_code: 'ISO 4217 currency code, e.g. USD',
+  business_entity_id: 'Id of the business entity (multi-entity sites)',
+  payment_owner: 'Id of the customer who pays',
+  cancel_reason_code: 'Cancellation reason code, as configured in Chargebee',
+  first_name: "Customer's first name",
+  last_name: "Customer's last name",
+  email: "Customer's email address",
+  company: "Customer's company name",
+  phone: "Customer's phone number",
+  auto_collection: 'on: payments are collected automatically; off: paid manually',
+  auto_close_invoices: "Whether the {r}'s invoices close automatically",
+  taxability: 'Whether the customer is taxable or exempt',
+  offline_payment_method: 'How the {r} pays when not charged automatically',
+  cancel_reason: 'Why Chargebee cancelled the subscription',
+  remaining_billing_cycles: 'Billing cycles left before the subscription ends (a count)',
+  activated_at: 'When the subscription became active',
+  next_billing_at: 'When the subscription next renews and bills',
+  has_scheduled_changes: 'Whether the subscription has changes scheduled for the end of its term',
+  recurring: 'Whether the invoice is for a subscription (not one-off charges)',
+  price_type: 'Whether prices include tax: tax_exclusive or tax_inclusive',
+  paid_at: 'When the {r} was paid in full',
+  total: '{R} total, in minor units (cents)',
+  amount: '{R} amount, in minor units (cents)',
+  amount_paid: 'Amount paid, in minor units (cents)',
+  amount_adjusted: 'Amount adjusted by credit notes, in minor units (cents)',
+  credits_applied: 'Credits applied, in minor units (cents)',
+  amount_due: 'Amount still due, in minor units (cents)',
+  dunning_status: 'Stage of the invoice in dunning (automatic payment retries)',
+  is_giftable: 'Whether the item can be bought as a gift',
+  enabled_for_checkout: 'Whether the item is offered on hosted checkout pages',
+  enabled_in_portal: 'Whether customers see the item in their self-serve portal',
+  metered: 'Whether the item is billed on recorded usage',
+  usage_calculation: 'How metered usage is totalled for billing',
+  item_applicability: 'Which items may be added to this plan: all or restricted',
+  pricing_model: 'How the price is computed from the quantity',
+  period: 'Billing period length, in period_unit',
+  period_unit: 'Unit of the billing period',
+  trial_period: 'Trial length, in trial_period_unit',
+  trial_period_unit: 'Unit of the trial period',
+  discount_type: 'How the coupon discounts: fixed amount, percentage or free quantity',
+  duration_type: 'How long the coupon applies',
+  apply_on: 'What the coupon discount applies to',
+  reference_invoice_id: 'Id of the invoice the credit note is against',
+  reason_code: 'Why the credit note was issued',
+  create_reason_code: 'Reason code given when the credit note was created, as configured in Chargebee',
+  amount_allocated: 'Amount applied to invoices, in minor units (cents)',
+  amount_refunded: 'Amount refunded, in minor units (cents)',
+  amount_available: 'Amount still available to apply or refund, in minor units (cents)',
+  voided_at: 'When the {r} was voided',
+  payment_source_id: 'Id of the payment source (card, bank account) used',
+  payment_method: 'Payment method used',
+  gateway: 'Payment gateway that processed the transaction',
+  gateway_account_id: 'Id of the gateway account in Chargebee',
+  id_at_gateway: "The transaction's id at the payment gateway",
+  reference_number: 'Reference number of an offline payment',
+  amount_capturable: 'Authorised amount still capturable, in minor units (cents)',
+  order_date: 'When the order was placed',
+  shipping_date: 'Planned shipping date',
+  shipped_at: 'When the order shipped',
+  delivered_at: 'When the order was delivered',
+  refundable_credits: 'Credits that can still be refunded, in minor units (cents)',
+  refundable_credits_issued: 'Refundable credits already issued, in minor units (cents)',
+  resent_status: 'Whether the order was resent in full or in part',
+  is_resent: 'Whether the order is a resend of an earlier one',
+  original_order_id: 'Id of the order this one resends',
+  charge_on_event: 'When an attached charge is billed',
+  parent_item_id: 'Id of the plan the item is attached to',
+  parent_id: 'Id of the parent customer in the account hierarchy',
+  payment_owner_id: 'Id of the customer who pays for this customer',
+  invoice_owner_id: 'Id of the customer invoiced for this customer',
+};
+
+/** The described copy of a filter: still registered, for its $defs name and its error messages. */
+function describedFilter(schema: AnyFilter, text: string): AnyFilter {
+  const meta = filterRegistry.get(schema)!;
+  const out = schema.describe(meta.kind === 'T' ? `${text} (Unix seconds)` : text);
+  filterRegistry.set(out, meta);
+  return out;
+}
+
+/**
+ * Filters of one resource, each described: by `own` text where given, otherwise by FIELD_TEXT
+ * with the resource's name filled in. A field described by neither is a programming error.
+ */
+export function filters<T extends Record<string, AnyFilter>>(resource: string, fields: T, own: Partial<Record<keyof T & string, string>> = {}): T {
+  const R = resource.charAt(0).toUpperCase() + resource.slice(1);
+  return Object.fromEntries(
+    Object.entries(fields).map(([name, schema]) => {
+      const text = own[name] ?? FIELD_TEXT[name];
+      if (!text) throw new Error(`filter ${resource}.${name} has no description: add it to FIELD_TEXT or pass it`);
+      return [name, describedFilter(schema, text.replaceAll('{r}', resource).replaceAll('{R}', R))];
+    }),
+  ) as T;
+}
+
+/**
+ * A nested filter group (export params like subscription[status][in]=...). The group says
+ * whose fields they are and their units; its fields are typed but not described one by one
+ * (some 200 of them in the export tools: 12.5 KB more of tools/list).
+ */
+export function group(resource: string, fields: Record<string, AnyFilter>, text = `Only ${resource.replace(/y$/, 'ie')}s matching all of these filters on ${resource} fields`) {
+  const kinds = Object.entries(fields).map(([name, schema]) => ({ name, kind: filterRegistry.get(schema)!.kind }));
+  const units = [
+    kinds.some((k) => k.kind === 'T') && 'times in Unix seconds',
+    kinds.some((k) => k.kind === 'N' && /minor units/.test(FIELD_TEXT[k.name] ?? '')) && 'amounts in minor units, e.g. cents',
+  ].filter(Boolean);
+  return z.strictObject(fields).optional().describe(units.length ? `${text} (${units.join('; ')})` : text);
 }
 
 /** sort_by: {asc|desc: field} */
@@ -131,7 +257,7 @@ export function sortBy(fields: readonly [string, ...string[]]) {
     .strictObject({ asc: z.enum(fields).optional(), desc: z.enum(fields).optional() })
     .refine((o) => (o.asc === undefined) !== (o.desc === undefined), { message: 'give exactly one of asc or desc' })
     .optional()
-    .describe('One of asc or desc');
+    .describe('Sort order: {"asc": field} or {"desc": field}');
 }
 
 /** The paging parameters every list tool takes. */

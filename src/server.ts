@@ -1,7 +1,6 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ElicitResultSchema, ErrorCode, ListToolsRequestSchema, McpError, type ElicitRequestFormParams } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ElicitResultSchema, ListToolsRequestSchema, type ElicitRequestFormParams } from '@modelcontextprotocol/sdk/types.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/index.js';
-import { UnknownToolError } from './engine.js';
 import type { Runtime } from './runtime.js';
 import { VERSION } from './version.js';
 
@@ -58,12 +57,8 @@ export function createServer(rt: Runtime, caller: string): Server {
       ? (params: ElicitRequestFormParams, o: { signal: AbortSignal; timeoutMs: number }) =>
           extra.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema, { signal: o.signal, timeout: o.timeoutMs })
       : undefined;
-    try {
-      return await rt.engine.call(req.params.name, req.params.arguments, { caller, signal: extra.signal, progress, elicit });
-    } catch (e) {
-      if (e instanceof UnknownToolError) throw new McpError(ErrorCode.InvalidParams, e.message);
-      throw e;
-    }
+    // An unknown tool throws UnknownToolError, which carries its JSON-RPC code (-32602) itself.
+    return rt.engine.call(req.params.name, req.params.arguments, { caller, signal: extra.signal, progress, elicit });
   });
   return server;
 }

@@ -180,9 +180,18 @@ describe('refused before the gateway', () => {
     expect((await h.requests()).filter((q) => q.method === 'POST')).toEqual([]);
   });
 
-  it('protocol-level garbage: unknown tool, arguments that are not an object', async () => {
-    await expect(h.client.callTool({ name: 'drop_database', arguments: {} })).rejects.toThrow(/Unknown tool/);
-    await expect(h.client.callTool({ name: '../get_customer', arguments: {} })).rejects.toThrow();
+  it('an unknown tool: one "MCP error -32602" prefix, the closest names and where the list is', async () => {
+    const e = await h.client.callTool({ name: 'list_customer', arguments: {} }).then(() => undefined, (x: Error & { code?: number }) => x);
+    expect(e?.code).toBe(-32602);
+    // What a user of the SDK client reads: the client's McpError adds the prefix, the server's text has none.
+    expect(e?.message).toBe('MCP error -32602: Unknown tool: list_customer. Did you mean list_customers or get_customer? tools/list names the 36 tools this server offers.');
+    const far = await h.client.callTool({ name: 'drop_database', arguments: {} }).then(() => undefined, (x: Error) => x);
+    expect(far?.message).toBe('MCP error -32602: Unknown tool: drop_database. tools/list names the 36 tools this server offers.');
+    expect(await h.requests()).toEqual([]);
+  });
+
+  it('protocol-level garbage: a path as a tool name, arguments that are not an object', async () => {
+    await expect(h.client.callTool({ name: '../get_customer', arguments: {} })).rejects.toThrow(/Unknown tool/);
     const notObject = await h.client
       .request({ method: 'tools/call', params: { name: 'list_customers', arguments: 'limit=5' as unknown as Record<string, unknown> } }, CallToolResultSchema)
       .then((r) => r.isError === true)

@@ -6,7 +6,7 @@ import { ConfirmTokens } from '../src/confirm.js';
 import { silentLogger } from '../src/log.js';
 import { VERSION } from '../src/version.js';
 import { advertise } from '../src/jsonschema.js';
-import { f, filterRegistry } from '../src/schema.js';
+import { f, filterRegistry, filters } from '../src/schema.js';
 import pkg from '../package.json' with { type: 'json' };
 import { startHarness, text, writesOf, type Harness } from './helpers/harness.js';
 
@@ -85,14 +85,30 @@ describe('the catalogue', () => {
     }
   });
 
-  it('has no top-level unions, and describes every parameter whose name and type do not say it all', () => {
+  it('has no top-level unions, and describes every top-level parameter, filters included (SPEC "What agents see")', () => {
+    let described = 0;
     for (const t of tools) {
       const s = t.inputSchema as { type: string; properties?: Record<string, { description?: string }>; anyOf?: unknown; oneOf?: unknown };
       expect(s.type).toBe('object');
       expect(s.anyOf ?? s.oneOf, t.name).toBeUndefined();
-      const props = s.properties ?? {};
-      for (const p of ['connection_id', 'confirm_token', 'limit', 'offset', 'meta_data', 'custom_fields'] as const) {
-        if (props[p] && !(t.name.endsWith('_connection') && p === 'connection_id')) expect(props[p]!.description, `${t.name}.${p}`).toBeTruthy();
+      for (const [k, p] of Object.entries(s.properties ?? {})) {
+        // Says what the field is: more than its own name (a restatement like "Customer id" on customer_id is dropped from the listing).
+        expect(p.description, `${t.name}.${k} has no description`).toMatch(/\w+ \w+/);
+        described++;
+      }
+    }
+    expect(described).toBeGreaterThanOrEqual(295);
+  });
+
+  it('gives units where a field has them: times in Unix seconds, money in minor units', () => {
+    for (const t of tools) {
+      const root = t.inputSchema as Json;
+      for (const [k, p] of Object.entries(root.properties as Record<string, Json>)) {
+        const shape = deref(root, p);
+        if (shape.properties?.after) expect(p.description, `${t.name}.${k}`).toMatch(/\(Unix seconds\)$/);
+        if (shape.properties?.lt && /^(total|amount)/.test(k)) expect(p.description, `${t.name}.${k}`).toMatch(/minor units/);
+        const nested = Object.values((shape.properties ?? {}) as Record<string, Json>).map((n) => deref(root, n));
+        if (shape.type === 'object' && nested.some((n) => n.properties?.after)) expect(p.description, `${t.name}.${k}`).toMatch(/times in Unix seconds/);
       }
     }
   });
@@ -114,7 +130,8 @@ describe('the catalogue', () => {
       const schema = byName.get(name)!.inputSchema as Json;
       expect(schema.properties.limit, name).toMatchObject({ type: 'integer' });
       expect(schema.properties.offset, name).toMatchObject({ type: 'string' });
-      const updated = deref(schema, schema.properties.updated_at);
+      const { description: _, ...updated } = deref(schema, schema.properties.updated_at);
+      expect(schema.properties.updated_at.description, name).toMatch(/ last changed \(Unix seconds\)$/);
       expect(updated, name).toEqual({
         type: 'object',
         properties: { after: { type: 'integer' }, before: { type: 'integer' }, on: { type: 'integer' }, between: { type: 'array', items: { type: 'integer' }, minItems: 2, maxItems: 2 } },
@@ -266,8 +283,9 @@ describe('what agents see tells the truth (issue 11)', () => {
 
   it('shares a filter shape within a tool under $defs, named by kind', () => {
     const list = byName.get('list_subscriptions')!.inputSchema as Json;
-    expect(list.properties.created_at).toEqual({ $ref: '#/$defs/T' });
-    expect(list.properties.customer_id).toEqual({ $ref: '#/$defs/Si' });
+    // The shape is shared; what the field is stays beside the reference.
+    expect(list.properties.created_at).toEqual({ description: 'When the subscription was created (Unix seconds)', $ref: '#/$defs/T' });
+    expect(list.properties.customer_id).toEqual({ description: 'Id of the customer', $ref: '#/$defs/Si' });
     const status = resolve(list, list.properties.status);
     expect(Object.keys(status.properties)).toEqual(['is', 'is_not', 'in', 'not_in']);
     expect(resolve(list, status.properties.in.items).enum).toEqual(['future', 'in_trial', 'active', 'non_renewing', 'paused', 'cancelled', 'transferred']);
@@ -343,7 +361,17 @@ describe('catalogue filters', () => {
   });
 
   it('--tools refuses unknown names, listing the toolsets', () => {
-    expect(() => engine({ tools: ['customerz'] })).toThrow(/unknown tool or toolset customerz.*Toolsets: customers, subscriptions/);
+    expect(() => engine({ tools: ['customerz'] })).toThrow(/unknown tool or toolset customerz\. Did you mean customers\? Toolsets: customers, subscriptions/);
+    expect(() => engine({ tools: ['cancel_subscription_item', 'zzz'] })).toThrow(/unknown tool or toolset cancel_subscription_item \(did you mean cancel_subscription or cancel_subscription_for_items\?\), zzz\. Toolsets/);
+  });
+
+  it('a filter nothing describes is refused when the catalogue is built', () => {
+    expect(() => filters('customer', { favourite_colour: f.s() })).toThrow(/filter customer\.favourite_colour has no description/);
+    const own = filters('customer', { favourite_colour: f.s(), created_at: f.t() }, { favourite_colour: 'Colour the customer likes' });
+    expect(own.favourite_colour.description).toBe('Colour the customer likes');
+    expect(own.created_at.description).toBe('When the customer was created (Unix seconds)');
+    // Still a registered filter: its $defs name and its operators in error messages.
+    expect(filterRegistry.get(own.created_at)?.ops).toEqual(['after', 'before', 'on', 'between']);
   });
 
   it('a hidden tool says why it cannot be called', async () => {

@@ -45,6 +45,8 @@ describe('start-up failures: exit 2, one line, nothing started', () => {
     ['an unknown transport', ['--sandbox', '--transport', 'ws'], {}, /--transport must be stdio or http \(got "ws"\)/],
     ['an unknown command', ['serve', '--sandbox'], {}, /unknown command "serve"/],
     ['an unknown tool in --tools', ['--sandbox', '--tools', 'customers,nosuch'], {}, /--tools: unknown tool or toolset nosuch\. Toolsets: customers, /],
+    ['a misspelt tool in --tools: the closest names, the toolsets, where tool names are', ['--sandbox', '--tools', 'list_customer'], {}, /--tools: unknown tool or toolset list_customer\. Did you mean list_customers or get_customer\? Toolsets: customers, .*; tool names: tools\/list or the Tools table of the README\./],
+    ['a misspelt toolset in --tools', ['--sandbox', '--tools', 'get_export,subscription'], {}, /unknown tool or toolset subscription\. Did you mean subscriptions, get_subscription or list_subscriptions\?/],
     ['an unknown tool in --tools (HTTP)', ['--sandbox', '--transport', 'http', '--port', '0', '--tools', 'nosuch'], {}, /--tools: unknown tool or toolset nosuch/],
     ["an empty --tools ''", ['--sandbox', '--tools', ''], {}, /--tools needs at least one tool or toolset name/],
     ['a --tools of commas only', ['--sandbox', '--tools', ' , '], {}, /--tools needs at least one tool or toolset name/],
@@ -65,6 +67,17 @@ describe('start-up failures: exit 2, one line, nothing started', () => {
   ];
   it.each(cases)('%s', (_, args, env, what) => {
     expectOneLineFailure(run(args, env), what);
+  });
+
+  it('a missing MATON_API_KEY: exit 2 and the five lines the README describes, nothing started', () => {
+    const r = run([]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n').filter(Boolean);
+    expect(lines, r.stderr).toHaveLength(5);
+    expect(lines[0]).toBe('chargebee-mcp: MATON_API_KEY is not set.');
+    expect(lines.join('\n')).toMatch(/maton\.ai\/settings[\s\S]*chargebee-mcp --sandbox/);
+    expect(r.stderr).not.toMatch(/"level"/);
   });
 
   it("--bogus gets our message, not Node's parser advice with its unbalanced quote", () => {

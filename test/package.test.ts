@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(MATON_|CHARGEBEE_MCP_|MCP_HTTP_|LOG_LEVEL$)/.test(k))) as Record<string, string>;
+
+/** Bytes of the files under a folder (what `du --apparent-size` counts). */
+function sizeOf(path: string): number {
+  const st = statSync(path);
+  return st.isDirectory() ? readdirSync(path).reduce((n, f) => n + sizeOf(join(path, f)), 0) : st.size;
+}
 
 describe('the npm package', () => {
   it('holds only the bundle, README, LICENSE, mcp.json and package.json: no source maps, no tsc output', () => {
@@ -38,14 +44,52 @@ describe('the npm package', () => {
 
   describe('installed from the tarball', () => {
     let dir: string;
+    let tgz: string;
+    let staged: string;
     beforeAll(() => {
       dir = mkdtempSync(join(tmpdir(), 'chargebee-mcp-install-'));
-      npm(['pack', '--ignore-scripts', '--pack-destination', dir], root);
-      const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
+      // What `npm pack` does here (prepack: build, then strip the manifest; postpack: restore it), on a copy of
+      // what ships: a build in this checkout would replace dist/ under the other test files' feet.
+      staged = mkdtempSync(join(tmpdir(), 'chargebee-mcp-stage-'));
+      for (const f of ['package.json', 'README.md', 'LICENSE', 'mcp.json', 'dist/cli.js', 'dist/chunks', 'scripts/pack-manifest.mjs']) cpSync(join(root, f), join(staged, f), { recursive: true });
+      execFileSync(process.execPath, ['scripts/pack-manifest.mjs', 'strip'], { cwd: staged });
+      try {
+        npm(['pack', '--ignore-scripts', '--pack-destination', dir], staged);
+      } finally {
+        execFileSync(process.execPath, ['scripts/pack-manifest.mjs', 'restore'], { cwd: staged });
+      }
+      tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
       writeFileSync(join(dir, 'package.json'), '{"name":"probe","version":"1.0.0","private":true}');
       npm(['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', `./${tgz}`], dir);
     }, 60_000);
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    afterAll(() => {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(staged, { recursive: true, force: true });
+    });
+
+    it('ships a package.json without install-time scripts (no scripts at all); the checkout keeps prepare, so npm ci builds', () => {
+      expect(pkg.scripts.prepack).toMatch(/^npm run build && node scripts\/pack-manifest\.mjs strip$/);
+      expect(pkg.scripts.postpack).toBe('node scripts/pack-manifest.mjs restore');
+      const packed = JSON.parse(execFileSync('tar', ['-xzOf', join(dir, tgz), 'package/package.json'], { encoding: 'utf8' }));
+      expect(packed.name).toBe('chargebee-mcp');
+      expect(packed.bin).toEqual({ 'chargebee-mcp': 'dist/cli.js' });
+      for (const s of ['preinstall', 'install', 'postinstall', 'prepare', 'prepublish']) expect(packed.scripts?.[s], s).toBeUndefined();
+      expect(packed.scripts).toBeUndefined();
+      const installed = JSON.parse(readFileSync(join(dir, 'node_modules/chargebee-mcp/package.json'), 'utf8'));
+      expect(installed.scripts).toBeUndefined();
+      // After postpack the manifest is back byte for byte, and no backup is left behind.
+      expect(readFileSync(join(staged, 'package.json'), 'utf8')).toBe(readFileSync(join(root, 'package.json'), 'utf8'));
+      expect(readdirSync(staged)).not.toContain('.package.json.pack-backup');
+      expect(pkg.scripts.prepare).toMatch(/bundle\.mjs/);
+    });
+
+    it('takes the disk space the README states', () => {
+      const bytes = sizeOf(join(dir, 'node_modules/chargebee-mcp'));
+      const readme = readFileSync(join(root, 'README.md'), 'utf8');
+      const stated = /installing it adds one package of\s+([\d.]+) MB/.exec(readme);
+      expect(stated, 'README states the installed size').toBeTruthy();
+      expect(Math.abs(bytes / 1e6 - Number(stated![1])), `installed: ${(bytes / 1e6).toFixed(2)} MB`).toBeLessThan(0.3);
+    });
 
     it('adds exactly one package', () => {
       const lock = JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
@@ -59,10 +103,20 @@ describe('the npm package', () => {
     it('mcp.json has the npx and the checkout form, each for the real gateway (with MATON_API_KEY) and the sandbox', () => {
       const forms = entries.map(([, e]) => `${e.command} ${e.args.includes('--sandbox') ? 'sandbox' : 'gateway'}`).sort();
       expect(forms).toEqual(['node gateway', 'node sandbox', 'npx gateway', 'npx sandbox']);
+      // What works today (a checkout) comes first; the npx entries are named as such, for once the package is on npm.
+      expect(entries.map(([name]) => name)).toEqual(['chargebee-sandbox', 'chargebee', 'chargebee-sandbox-npx', 'chargebee-npx']);
+      expect(entries.slice(0, 2).map(([, e]) => e.command)).toEqual(['node', 'node']);
       for (const [, e] of entries) {
         if (e.command === 'npx') expect(e.args.slice(0, 2)).toEqual(['-y', 'chargebee-mcp']);
         if (!e.args.includes('--sandbox')) expect(Object.keys(e.env ?? {})).toContain('MATON_API_KEY');
       }
+    });
+
+    it("README's headline Claude Desktop config is mcp.json's chargebee-sandbox entry, the checkout form (tested below)", () => {
+      const readme = readFileSync(join(root, 'README.md'), 'utf8');
+      const section = readme.slice(readme.indexOf('## Use it from Claude Desktop'));
+      const headline = JSON.parse(/```json\n([\s\S]*?)```/.exec(section)![1]!);
+      expect(headline.mcpServers).toEqual({ 'chargebee-sandbox': mcp.mcpServers['chargebee-sandbox'] });
     });
 
     it.each(entries.filter(([, e]) => e.args.includes('--sandbox')))('mcp.json entry %s starts and serves the tools', async (_, e) => {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
-import { customFields, f, id, metaData, paging, sortBy, currency } from '../src/schema.js';
+import { customFields, f, filters, id, metaData, paging, sortBy, currency } from '../src/schema.js';
 import { billingConsequences } from '../src/preview/customers.js';
 import { customerSummary, fullName, quote, who } from '../src/summary.js';
 
@@ -37,20 +37,20 @@ export const address = (what: string) => z
  * or vat_number: Chargebee's update ignores them (they change through update_billing_info).
  */
 const customerFields = {
-  first_name: z.string().max(150).optional().describe('First name'),
-  last_name: z.string().max(150).optional().describe('Last name'),
+  first_name: z.string().max(150).optional().describe("Customer's first name"),
+  last_name: z.string().max(150).optional().describe("Customer's last name"),
   email: email.optional().describe('Email (invoices and notifications go here)'),
-  company: z.string().max(250).optional().describe('Company name'),
-  phone: z.string().max(50).optional().describe('Phone'),
+  company: z.string().max(250).optional().describe("Customer's company name"),
+  phone: z.string().max(50).optional().describe("Customer's phone number"),
   auto_collection: z.enum(['on', 'off']).optional().describe('on: charge automatically; off: manual payment'),
   net_term_days: z.number().int().min(0).max(365).optional().describe('Days until invoices are due'),
   preferred_currency_code: currency.optional().describe('ISO 4217, e.g. USD'),
-  locale: z.string().max(50).optional().describe('e.g. en, fr-CA'),
-  taxability: z.enum(['taxable', 'exempt']).optional().describe('Tax liability'),
+  locale: z.string().max(50).optional().describe('Language of emails and invoices, e.g. en, fr-CA'),
+  taxability: z.enum(['taxable', 'exempt']).optional().describe('Whether the customer is charged tax'),
   offline_payment_method: z.enum(OFFLINE).optional().describe('For manual payments'),
   invoice_notes: z.string().max(2000).optional().describe('Printed on invoices'),
   auto_close_invoices: z.boolean().optional().describe('Close invoices automatically'),
-  allow_direct_debit: z.boolean().optional().describe('Allow direct debit'),
+  allow_direct_debit: z.boolean().optional().describe('Whether the customer may pay by direct debit'),
   consolidated_invoicing: z.boolean().optional().describe('One invoice for all subscriptions'),
 };
 const extraFields = { meta_data: metaData, custom_fields: customFields };
@@ -81,7 +81,7 @@ export const customerTools = [
     path: '/customers',
     input: z.strictObject({
       ...paging,
-      ...customerFilters,
+      ...filters('customer', customerFilters),
       include_deleted: z.boolean().optional().describe('Include deleted customers'),
       sort_by: sortBy(['created_at', 'updated_at']),
     }),
@@ -93,7 +93,7 @@ export const customerTools = [
     kind: 'read',
     method: 'GET',
     path: '/customers/{customer_id}',
-    input: z.strictObject({ customer_id: id('Customer id') }),
+    input: z.strictObject({ customer_id: id('Id of the customer (list_customers finds it)') }),
   },
   {
     name: 'create_customer',
@@ -129,7 +129,7 @@ export const customerTools = [
     idempotent: true,
     method: 'POST',
     path: '/customers/{customer_id}',
-    input: z.strictObject({ customer_id: id('Customer id'), ...customerFields, ...extraFields }),
+    input: z.strictObject({ customer_id: id('Id of the customer (list_customers finds it)'), ...customerFields, ...extraFields }),
     async preview(args, t) {
       const { customer, card } = await t.get('/customers/{customer_id}', args);
       const changes: Record<string, { from: unknown; to: unknown }> = {};

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
-import { currency, f, group, id } from '../src/schema.js';
+import { currency, f, filters, group, id } from '../src/schema.js';
 import { OFFLINE, customerFilters } from './customers.js';
 import { GATEWAYS, PAYMENT_METHODS } from '../src/enums.js';
 
@@ -14,12 +14,13 @@ const CHANNEL = ['web', 'app_store', 'play_store'] as const;
 const INVOICE_STATUS = ['paid', 'posted', 'payment_due', 'not_paid', 'voided', 'pending'] as const;
 const PRICE_TYPE = ['tax_exclusive', 'tax_inclusive'] as const;
 
-const customer = () => group({ ...customerFilters, auto_close_invoices: f.b() });
+const customer = () => group('customer', { ...customerFilters, auto_close_invoices: f.b() });
 
-const relationship = () => group({ parent_id: f.s(), payment_owner_id: f.s(), invoice_owner_id: f.s() });
+const relationship = () =>
+  group('customer', { parent_id: f.s(), payment_owner_id: f.s(), invoice_owner_id: f.s() }, 'Only customers whose account hierarchy matches all of these filters (parent_id, payment_owner_id, invoice_owner_id: customer ids)');
 
 const subscription = () =>
-  group({
+  group('subscription', {
     id: f.sIn(),
     customer_id: f.sIn(),
     status: f.e(['future', 'in_trial', 'active', 'non_renewing', 'paused', 'cancelled', 'transferred']),
@@ -61,18 +62,14 @@ const year = z.number().int().min(2000).max(2100);
 
 /** Parameters of the two revenue reports (required period, validated from <= to). */
 const reportParams = {
-  report_by: z.enum(['customer', 'invoice', 'product', 'subscription']).describe('Report scope'),
-  report_from_month: month.describe('From month'),
-  report_from_year: year.describe('From year'),
-  report_to_month: month.describe('To month'),
-  report_to_year: year.describe('To year'),
+  report_by: z.enum(['customer', 'invoice', 'product', 'subscription']).describe('What the report is grouped by'),
+  report_from_month: month.describe('First month of the report period (1-12)'),
+  report_from_year: year.describe('Year of report_from_month'),
+  report_to_month: month.describe('Last month of the report period (1-12)'),
+  report_to_year: year.describe('Year of report_to_month'),
   include_discounts: z.boolean().optional().describe('Amounts after discounts (default true)'),
-  payment_owner: f.sIn(),
-  item_id: f.sIn(),
-  item_price_id: f.sIn(),
-  cancel_reason_code: f.sIn(),
-  business_entity_id: f.s(),
-  invoice: group(invoiceFields),
+  ...filters('revenue', { payment_owner: f.sIn(), item_id: f.sIn(), item_price_id: f.sIn(), cancel_reason_code: f.sIn(), business_entity_id: f.s() }),
+  invoice: group('invoice', invoiceFields),
   subscription: subscription(),
   customer: customer(),
   relationship: relationship(),
@@ -136,8 +133,8 @@ export const exportTools = [
     'coupons',
     'coupons',
     z.strictObject({
-      currency_code: f.sIn(),
-      coupon: group({
+      ...filters('coupon', { currency_code: f.sIn() }, { currency_code: 'ISO 4217 code of fixed-amount coupons, e.g. USD' }),
+      coupon: group('coupon', {
         id: f.sIn(),
         name: f.sIn(),
         discount_type: f.e(['fixed_amount', 'percentage', 'offer_quantity']),
@@ -149,25 +146,37 @@ export const exportTools = [
       }),
     }),
   ),
-  exportTool('customers', 'customers', z.strictObject({ export_type: exportType, business_entity_id: f.s(), customer: customer(), relationship: relationship() })),
+  exportTool(
+    'customers',
+    'customers',
+    z.strictObject({ export_type: exportType, ...filters('customer', { business_entity_id: f.s() }), customer: customer(), relationship: relationship() }),
+  ),
   exportTool(
     'subscriptions',
     'subscriptions',
-    z.strictObject({ export_type: exportType, item_id: f.sIn(), item_price_id: f.sIn(), cancel_reason_code: f.sIn(), subscription: subscription() }),
+    z.strictObject({
+      export_type: exportType,
+      ...filters(
+        'subscription',
+        { item_id: f.sIn(), item_price_id: f.sIn(), cancel_reason_code: f.sIn() },
+        { item_id: 'Id of an item the subscription has', item_price_id: 'Id of an item price the subscription has' },
+      ),
+      subscription: subscription(),
+    }),
   ),
   exportTool(
     'invoices',
     'invoices',
     z.strictObject({
-      payment_owner: f.sIn(),
-      invoice: group({ ...invoiceFields, subscription_id: f.sIn('is_present'), customer_id: f.sIn() }),
+      ...filters('invoice', { payment_owner: f.sIn() }),
+      invoice: group('invoice', { ...invoiceFields, subscription_id: f.sIn('is_present'), customer_id: f.sIn() }),
     }),
   ),
   exportTool(
     'credit_notes',
     'credit notes',
     z.strictObject({
-      credit_note: group({
+      credit_note: group('credit note', {
         id: f.sIn(),
         customer_id: f.sIn(),
         subscription_id: f.sIn('is_present'),
@@ -192,7 +201,7 @@ export const exportTools = [
     'transactions',
     'transactions',
     z.strictObject({
-      transaction: group({
+      transaction: group('transaction', {
         id: f.sIn(),
         customer_id: f.sIn('is_present'),
         subscription_id: f.sIn('is_present'),
@@ -215,8 +224,8 @@ export const exportTools = [
     'orders',
     'orders',
     z.strictObject({
-      total: f.n(),
-      order: group({
+      ...filters('order', { total: f.n() }),
+      order: group('order', {
         id: f.sIn(),
         subscription_id: f.sIn('is_present'),
         customer_id: f.sIn(),
@@ -237,12 +246,12 @@ export const exportTools = [
       }),
     }),
   ),
-  exportTool('item_families', 'item families', z.strictObject({ item_family: group({ id: f.sIn(), name: f.s(), updated_at: f.t() }) })),
+  exportTool('item_families', 'item families', z.strictObject({ item_family: group('item family', { id: f.sIn(), name: f.s(), updated_at: f.t() }) })),
   exportTool(
     'items',
     'items',
     z.strictObject({
-      item: group({
+      item: group('item', {
         id: f.sIn(),
         item_family_id: f.sIn(),
         type: f.e(['plan', 'addon', 'charge']),
@@ -263,10 +272,8 @@ export const exportTools = [
     'item_prices',
     'item prices',
     z.strictObject({
-      item_family_id: f.sIn(),
-      item_type: f.e(['plan', 'addon', 'charge']),
-      currency_code: f.sIn(),
-      item_price: group({
+      ...filters('item price', { item_family_id: f.sIn(), item_type: f.e(['plan', 'addon', 'charge']), currency_code: f.sIn() }),
+      item_price: group('item price', {
         id: f.sIn(),
         name: f.sIn(),
         pricing_model: f.e(['flat_fee', 'per_unit', 'tiered', 'volume', 'stairstep']),
@@ -285,8 +292,8 @@ export const exportTools = [
     'attached_items',
     'attached items',
     z.strictObject({
-      item_type: f.e(['plan', 'addon', 'charge']),
-      attached_item: group({
+      ...filters('attached item', { item_type: f.e(['plan', 'addon', 'charge']) }, { item_type: 'Kind of the attached item: plan, addon or charge' }),
+      attached_item: group('attached item', {
         id: f.sIn(),
         item_id: f.sIn(),
         type: f.e(['recommended', 'mandatory', 'optional']),
@@ -300,8 +307,8 @@ export const exportTools = [
     'differential_prices',
     'differential prices',
     z.strictObject({
-      item_id: f.sIn(),
-      differential_price: group({ item_price_id: f.sIn(), id: f.sIn(), parent_item_id: f.sIn() }),
+      ...filters('differential price', { item_id: f.sIn() }, { item_id: 'Id of the addon or charge item the differential price is for' }),
+      differential_price: group('differential price', { item_price_id: f.sIn(), id: f.sIn(), parent_item_id: f.sIn() }),
     }),
   ),
 ] as const satisfies readonly ToolDef[];

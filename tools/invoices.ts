@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
-import { f, id, paging, sortBy } from '../src/schema.js';
+import { f, filters, id, paging, sortBy } from '../src/schema.js';
 
 export const invoiceTools = [
   {
@@ -12,22 +12,27 @@ export const invoiceTools = [
     path: '/invoices',
     input: z.strictObject({
       ...paging,
-      id: f.sIn(),
-      customer_id: f.sIn(),
-      subscription_id: f.sIn('is_present'),
-      status: f.e(['paid', 'posted', 'payment_due', 'not_paid', 'voided', 'pending']),
-      dunning_status: f.e(['in_progress', 'exhausted', 'stopped', 'success'], 'is_present'),
-      price_type: f.e(['tax_exclusive', 'tax_inclusive']),
-      recurring: f.b(),
-      date: f.t(),
-      paid_at: f.t(),
-      updated_at: f.t(),
-      total: f.n(),
-      amount_paid: f.n(),
-      amount_adjusted: f.n(),
-      credits_applied: f.n(),
-      amount_due: f.n(),
-      channel: f.e(['web', 'app_store', 'play_store']),
+      ...filters(
+        'invoice',
+        {
+          id: f.sIn(),
+          customer_id: f.sIn(),
+          subscription_id: f.sIn('is_present'),
+          status: f.e(['paid', 'posted', 'payment_due', 'not_paid', 'voided', 'pending']),
+          dunning_status: f.e(['in_progress', 'exhausted', 'stopped', 'success'], 'is_present'),
+          price_type: f.e(['tax_exclusive', 'tax_inclusive']),
+          recurring: f.b(),
+          date: f.t(),
+          paid_at: f.t(),
+          updated_at: f.t(),
+          total: f.n(),
+          amount_paid: f.n(),
+          amount_adjusted: f.n(),
+          credits_applied: f.n(),
+          amount_due: f.n(),
+          channel: f.e(['web', 'app_store', 'play_store']),
+        },
+      ),
       sort_by: sortBy(['date', 'updated_at']),
     }),
   },

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
-import { f, paging, sortBy } from '../src/schema.js';
+import { f, filters, paging, sortBy } from '../src/schema.js';
 
 export const itemPriceTools = [
   {
@@ -12,20 +12,26 @@ export const itemPriceTools = [
     path: '/item_prices',
     input: z.strictObject({
       ...paging,
-      id: f.sIn(),
-      name: f.sIn(),
-      item_id: f.sIn(),
-      item_family_id: f.sIn(),
-      currency_code: f.sIn(),
-      item_type: f.e(['plan', 'addon', 'charge']),
-      status: f.e(['active', 'archived', 'deleted']),
-      pricing_model: f.e(['flat_fee', 'per_unit', 'tiered', 'volume', 'stairstep']),
-      period_unit: f.e(['day', 'week', 'month', 'year']),
-      period: f.n(),
-      trial_period_unit: f.e(['day', 'month']),
-      trial_period: f.n(),
-      channel: f.e(['web', 'app_store', 'play_store']),
-      updated_at: f.t(),
+      ...filters(
+        'item price',
+        {
+          id: f.sIn(),
+          name: f.sIn(),
+          item_id: f.sIn(),
+          item_family_id: f.sIn(),
+          currency_code: f.sIn(),
+          item_type: f.e(['plan', 'addon', 'charge']),
+          status: f.e(['active', 'archived', 'deleted']),
+          pricing_model: f.e(['flat_fee', 'per_unit', 'tiered', 'volume', 'stairstep']),
+          period_unit: f.e(['day', 'week', 'month', 'year']),
+          period: f.n(),
+          trial_period_unit: f.e(['day', 'month']),
+          trial_period: f.n(),
+          channel: f.e(['web', 'app_store', 'play_store']),
+          updated_at: f.t(),
+        },
+        { item_id: 'Id of the item this is a price of' },
+      ),
       sort_by: sortBy(['name', 'id', 'updated_at']),
     }),
   },

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
-import { f, paging, sortBy } from '../src/schema.js';
+import { f, filters, paging, sortBy } from '../src/schema.js';
 
 export const itemTools = [
   {
@@ -12,17 +12,22 @@ export const itemTools = [
     path: '/items',
     input: z.strictObject({
       ...paging,
-      id: f.sIn(),
-      item_family_id: f.sIn(),
-      name: f.s(),
-      type: f.e(['plan', 'addon', 'charge']),
-      status: f.e(['active', 'archived', 'deleted']),
-      is_giftable: f.b(),
-      enabled_for_checkout: f.b(),
-      enabled_in_portal: f.b(),
-      metered: f.b(),
-      channel: f.e(['web', 'app_store', 'play_store']),
-      updated_at: f.t(),
+      ...filters(
+        'item',
+        {
+          id: f.sIn(),
+          item_family_id: f.sIn(),
+          name: f.s(),
+          type: f.e(['plan', 'addon', 'charge']),
+          status: f.e(['active', 'archived', 'deleted']),
+          is_giftable: f.b(),
+          enabled_for_checkout: f.b(),
+          enabled_in_portal: f.b(),
+          metered: f.b(),
+          channel: f.e(['web', 'app_store', 'play_store']),
+          updated_at: f.t(),
+        },
+      ),
       sort_by: sortBy(['name', 'id', 'updated_at']),
     }),
   },

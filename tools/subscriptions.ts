@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
 import { cancelPreview, createForItemsPreview, createPc1Preview } from '../src/preview/subscriptions.js';
-import { UNIX_SECONDS, customFields, f, id, metaData, paging, sortBy } from '../src/schema.js';
+import { UNIX_SECONDS, customFields, f, filters, id, metaData, paging, sortBy } from '../src/schema.js';
 import { OFFLINE, address } from './customers.js';
 
 const STATUSES = ['future', 'in_trial', 'active', 'non_renewing', 'paused', 'cancelled', 'transferred'] as const;
@@ -17,12 +17,12 @@ const cancelOptions = {
     .enum(['none', 'prorate', 'full', 'consumption_based'])
     .optional()
     .describe('Immediate cancels: credit for the unused term'),
-  unbilled_charges_option: z.enum(['invoice', 'delete']).optional().describe('Unbilled charges'),
+  unbilled_charges_option: z.enum(['invoice', 'delete']).optional().describe('What happens to charges not yet invoiced'),
   account_receivables_handling: z
     .enum(['no_action', 'schedule_payment_collection', 'write_off'])
     .optional()
-    .describe('Unpaid invoices'),
-  refundable_credits_handling: z.enum(['no_action', 'schedule_refund']).optional().describe('Refundable credits'),
+    .describe("What happens to the subscription's unpaid invoices"),
+  refundable_credits_handling: z.enum(['no_action', 'schedule_refund']).optional().describe("What happens to the customer's refundable credits"),
   cancel_reason_code: z.string().min(1).max(100).optional().describe('Reason code configured in Chargebee'),
   contract_term_cancel_option: z.enum(CONTRACT_TERM_CANCEL_OPTIONS).optional().describe('For subscriptions on a contract term (instead of cancel_option)'),
 };
@@ -56,22 +56,28 @@ export const subscriptionTools = [
     path: '/subscriptions',
     input: z.strictObject({
       ...paging,
-      id: f.sIn(),
-      customer_id: f.sIn(),
-      item_id: f.sIn(),
-      item_price_id: f.sIn(),
-      status: f.e(STATUSES),
-      cancel_reason: f.e(CANCEL_REASONS, 'is_present'),
-      remaining_billing_cycles: f.n('is_present'),
-      created_at: f.t(),
-      activated_at: f.t('is_present'),
-      next_billing_at: f.t(),
-      cancelled_at: f.t(),
-      updated_at: f.t(),
-      has_scheduled_changes: f.b(),
-      offline_payment_method: f.e(OFFLINE),
-      auto_close_invoices: f.b(),
-      channel: f.e(['web', 'app_store', 'play_store']),
+      ...filters(
+        'subscription',
+        {
+          id: f.sIn(),
+          customer_id: f.sIn(),
+          item_id: f.sIn(),
+          item_price_id: f.sIn(),
+          status: f.e(STATUSES),
+          cancel_reason: f.e(CANCEL_REASONS, 'is_present'),
+          remaining_billing_cycles: f.n('is_present'),
+          created_at: f.t(),
+          activated_at: f.t('is_present'),
+          next_billing_at: f.t(),
+          cancelled_at: f.t(),
+          updated_at: f.t(),
+          has_scheduled_changes: f.b(),
+          offline_payment_method: f.e(OFFLINE),
+          auto_close_invoices: f.b(),
+          channel: f.e(['web', 'app_store', 'play_store']),
+        },
+        { item_id: 'Id of the plan item (addons never match)', item_price_id: 'Id of the plan item price (addons never match)' },
+      ),
       sort_by: sortBy(['created_at', 'updated_at']),
     }),
   },
@@ -82,7 +88,7 @@ export const subscriptionTools = [
     kind: 'read',
     method: 'GET',
     path: '/subscriptions/{subscription_id}',
-    input: z.strictObject({ subscription_id: id('Subscription id') }),
+    input: z.strictObject({ subscription_id: id('Id of the subscription (list_subscriptions finds it)') }),
   },
   {
     name: 'create_subscription',
@@ -92,15 +98,15 @@ export const subscriptionTools = [
     method: 'POST',
     path: '/subscriptions',
     input: z.strictObject({
-      plan_id: id('Plan id'),
-      plan_quantity: z.number().int().min(1).optional().describe('Plan units'),
+      plan_id: id('Id of the Product Catalog 1.0 plan'),
+      plan_quantity: z.number().int().min(1).optional().describe('Units of the plan (per-unit plans)'),
       plan_unit_price: z.number().int().min(0).optional().describe('Override plan price, minor units'),
       id: id('Subscription id (default: generated)', 50).optional(),
       trial_end: UNIX_SECONDS.optional().describe('Trial end, Unix seconds (0: no trial)'),
       billing_cycles: z.number().int().min(0).optional().describe('Cycles before the subscription ends'),
       start_date: UNIX_SECONDS.optional().describe('Future start, Unix seconds'),
       auto_collection: z.enum(['on', 'off']).optional().describe('Charge automatically'),
-      coupon_ids: z.array(id('Coupon id')).max(20).optional().describe('Coupon ids'),
+      coupon_ids: z.array(id('Coupon id')).max(20).optional().describe('Ids of coupons to apply'),
       customer: z
         .strictObject({
           email: z.string().max(70).optional(),
@@ -116,7 +122,7 @@ export const subscriptionTools = [
         .array(z.strictObject({ id: id('Addon id'), quantity: z.number().int().min(1).optional(), unit_price: z.number().int().min(0).optional() }))
         .max(50)
         .optional()
-        .describe('Addons: [{id, quantity?, unit_price?}]'),
+        .describe('Addons to subscribe to: [{id, quantity?, unit_price? (minor units)}]'),
       meta_data: metaData,
       custom_fields: customFields,
     }),
@@ -130,18 +136,18 @@ export const subscriptionTools = [
     method: 'POST',
     path: '/customers/{customer_id}/subscription_for_items',
     input: z.strictObject({
-      customer_id: id('Customer id'),
+      customer_id: id('Id of the customer (list_customers finds it)'),
       subscription_items: z
         .array(subscriptionItem)
         .min(1)
         .max(50)
-        .describe('[{item_price_id, quantity?, unit_price?, billing_cycles?, trial_end?, charge_on_event?, charge_once?}]'),
+        .describe('Item prices to subscribe to, a plan price first: [{item_price_id, quantity?, unit_price?, billing_cycles?, trial_end?, charge_on_event?, charge_once?}]'),
       id: id('Subscription id (default: generated)', 50).optional(),
       trial_end: UNIX_SECONDS.optional().describe('Trial end, Unix seconds'),
       billing_cycles: z.number().int().min(0).optional().describe('Cycles before the subscription ends'),
       start_date: UNIX_SECONDS.optional().describe('Future start, Unix seconds'),
       auto_collection: z.enum(['on', 'off']).optional().describe('Charge automatically'),
-      coupon_ids: z.array(id('Coupon id')).max(20).optional().describe('Coupon ids'),
+      coupon_ids: z.array(id('Coupon id')).max(20).optional().describe('Ids of coupons to apply'),
       invoice_immediately: z.boolean().optional().describe('Invoice now (default true) or with the next renewal'),
       po_number: z.string().max(100).optional().describe('Purchase order number'),
       payment_source_id: id('Payment source to charge', 40).optional(),
@@ -171,7 +177,7 @@ export const subscriptionTools = [
     path: '/subscriptions/{subscription_id}/cancel',
     input: z
       .strictObject({
-        subscription_id: id('Subscription id'),
+        subscription_id: id('Id of the subscription (list_subscriptions finds it)'),
         end_of_term: z.boolean().optional().describe('true: cancel at the end of the current term'),
         cancel_option: z.enum(CANCEL_OPTIONS).optional().describe('When to cancel (instead of end_of_term)'),
         ...cancelOptions,
@@ -193,7 +199,7 @@ export const subscriptionTools = [
     path: '/subscriptions/{subscription_id}/cancel_for_items',
     input: z
       .strictObject({
-        subscription_id: id('Subscription id'),
+        subscription_id: id('Id of the subscription (list_subscriptions finds it)'),
         cancel_option: z.enum(CANCEL_OPTIONS).optional().describe('When (specific_date needs cancel_at)'),
         ...cancelOptions,
       })
