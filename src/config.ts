@@ -203,13 +203,7 @@ export function loadConfig(flags: Partial<Config>, env: NodeJS.ProcessEnv = proc
   };
   if (!sandbox && !cfg.apiKey) {
     throw new UsageError(
-      [
-        'MATON_API_KEY is not set.',
-        'chargebee-mcp reaches Chargebee through the Maton API gateway and needs your Maton API key:',
-        '  1. sign in at https://maton.ai and open https://maton.ai/settings',
-        '  2. copy your API key and export MATON_API_KEY=<key> (or put it in your MCP client config "env")',
-        'To try the server without a key, run it against the built-in sandbox: chargebee-mcp --sandbox',
-      ].join('\n'),
+      'MATON_API_KEY is not set: chargebee-mcp reaches Chargebee through the Maton API gateway and needs your Maton API key (copy it from https://maton.ai/settings and export MATON_API_KEY=<key>, or put it in your MCP client config "env"); to try it without a key, run the built-in sandbox: chargebee-mcp --sandbox',
     );
   }
   if (!/^https?:\/\/[^/]/i.test(cfg.baseUrl) || !URL.canParse(cfg.baseUrl)) {
