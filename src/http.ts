@@ -10,7 +10,7 @@ import { checkHttpAuth, isLoopbackHost } from './config.js';
 import { principalOf, setupAuth, type OAuthOptions } from './http/auth.js';
 import { SessionCapError, Sessions, type Session } from './http/sessions.js';
 import type { Runtime } from './runtime.js';
-import { createServer } from './server.js';
+import { createServer, dropQuestionsWhenGone } from './server.js';
 
 /**
  * MCP over HTTP on plain node:http: Streamable HTTP at /mcp (stateful sessions) and the legacy
@@ -277,6 +277,7 @@ export async function startHttpServer(rt: Runtime, opts: HttpOptions): Promise<H
       }
       const s = sessionFor(sessionId, 'streamable', principal);
       hold(s, res);
+      dropQuestionsWhenGone(s.server, body, res);
       await (s.transport as StreamableHTTPServerTransport).handleRequest(req, res, body);
       return s.id;
     }
