@@ -45,7 +45,9 @@ const STATUS_WORDS: Record<string, string> = { non_renewing: 'set not to renew',
 
 /** A value a customer or admin typed: one line, capped, in curly quotes it cannot close. */
 export function untrusted(v: unknown, max = 60): string {
-  let s = oneLine(String(v)).replace(/[“”"]/g, "'");
+  // Its own quote marks become apostrophes (it cannot close the quotes); braces and brackets become
+  // parentheses (nothing in the question looks like JSON).
+  let s = oneLine(String(v)).replace(/[“”"]/g, "'").replace(/[{[]/g, '(').replace(/[}\]]/g, ')');
   if (s.length > max) s = `${s.slice(0, max - 1).trimEnd()}…`;
   return `“${s}”`;
 }
@@ -151,15 +153,38 @@ function headlineOf(f: WriteFacts, m: Money | undefined, cur: (n: number | undef
   return fits;
 }
 
-/** Sentences of the effect that need no quoting: no customer data, no braces, no epoch numbers. */
+/**
+ * Sentences of the effect that need no quoting: no customer data, no braces, no epoch numbers.
+ * Clauses joined by semicolons become sentences of their own, so each fact stays short.
+ */
 function plainSentences(effect: string, keep: (s: string) => boolean): string[] {
   return oneLine(effect)
-    .split(/(?<=[.!?])\s+(?=[A-Z])/)
+    .split(/(?<=[^\s.][.!?])\s+(?=[A-Za-z])/)
+    .flatMap((s) => clauses(s).map((c, i, all) => `${capitalize(c)}${i < all.length - 1 ? '.' : ''}`))
+    .filter((s) => s.length <= FACT_MAX && balanced(s))
     .map((s) => s.replace(/(\d{4}-\d\d-\d\d)T[\d:.]+Z?/g, '$1').replace(/\b[a-z]+(?:_[a-z]+)+\b/g, words).replace(/\(s\)/g, 's'))
     .filter((s) => !/["“”{}[\]]/.test(s) && !/\b\d{10,}\b/.test(s) && !/\b\w*_\w*\b/.test(s) && keep(s));
 }
 
 /** Effect sentences the money facts already say in words. */
+/** A sentence split at its semicolons outside parentheses. */
+function clauses(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '(') depth++;
+    else if (s[i] === ')') depth = Math.max(0, depth - 1);
+    else if (s[i] === ';' && depth === 0 && s[i + 1] === ' ') {
+      out.push(s.slice(start, i));
+      start = i + 2;
+    }
+  }
+  return [...out, s.slice(start)];
+}
+
+const balanced = (s: string) => (s.match(/\(/g)?.length ?? 0) === (s.match(/\)/g)?.length ?? 0);
+
 const ABOUT_MONEY = /[$€£¥]\s?\d|\d[\d,]*\.\d\d\b|invoice|credit|refund|status|figures/i;
 
 /** The person's question for a write, built from its preview. */
@@ -206,7 +231,7 @@ export function personQuestion(f: WriteFacts): Question {
   if (changes) {
     for (const [field, ch] of Object.entries(changes).slice(0, 4)) {
       const c = rec(ch);
-      const shown = (v: unknown) => (v === undefined || v === null || v === '' ? 'nothing' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : untrusted(typeof v === 'object' ? Object.values(v as Rec).join(', ') : v, 48));
+      const shown = (v: unknown) => (v === undefined || v === null || v === '' ? 'nothing' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : typeof v === 'number' ? String(v) : untrusted(typeof v === 'object' ? Object.values(v as Rec).join(', ') : v, 48));
       if (c && ('from' in c || 'to' in c)) add(`${capitalize(words(field))}: ${shown(c.from)} becomes ${shown(c.to)}.`, 8);
     }
   }
