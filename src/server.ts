@@ -13,6 +13,9 @@ function instructions(rt: Runtime): string {
     'Where your client can ask its user (MCP elicitation), the confirm call asks the person to approve before it writes; if they decline, the result has status "declined": do not retry unless they ask.',
     'Find ids with list_* before writing. Money is in minor units (cents); timestamps are Unix seconds.',
   ];
+  if (!rt.config.readOnly && rt.config.approval !== 'token') {
+    lines.splice(3, 0, 'Where your client shows the approval card (MCP Apps), the person approves or declines in the card shown with the preview; a confirm call before they decide returns status "awaiting_approval" (nothing sent): wait for them, then confirm again to get their outcome.');
+  }
   if (rt.config.readOnly) lines.push('This server is read-only: write tools are not available.');
   if (rt.sandbox) {
     const pinned = rt.config.connectionId;

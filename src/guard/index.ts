@@ -89,8 +89,9 @@ export class WriteGuard {
       : undefined;
     const bound = without(args, 'confirm_token');
     const issued = this.o.tokens.issue({ tool: def.name, args: canonical(bound), connection, caller: ctx.caller, version: p.version, person });
-    // The card's Approve names only the token: keep what it confirms (the token's digest checks them).
-    if (person && ctx.cards) await keepPreviewedArgs(this.o.ledger, issued.nonce, canonical(bound), Date.parse(issued.expiresAt));
+    // The card's Approve names only the token: keep what it confirms (the token's digest checks them),
+    // for any session of this caller whose client shows the card.
+    if (person) await keepPreviewedArgs(this.o.ledger, issued.nonce, canonical(bound), Date.parse(issued.expiresAt));
     const facts: WriteFacts = { tool: def.name, connection, target: p.target, effect: p.effect, sandbox: this.o.sandbox, warning };
     await this.audit({ event: 'preview', tool: def.name, connection, caller: ctx.caller, approval: approver.via, target: p.target, effect: p.effect, token_id: this.o.tokens.tokenId(issued.nonce) });
     const asks =
