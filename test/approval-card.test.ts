@@ -72,7 +72,7 @@ function hostClient(name: string, opts: { cards?: boolean; onElicit?: () => Prom
 const call = (c: Client, name: string, args: Record<string, unknown>) => c.callTool({ name, arguments: args }, undefined, { timeout: 60_000 }) as Promise<Result>;
 const text = (r: Result) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 
-async function startHttp(extra: { approval?: 'auto' | 'human' | 'token'; auditLog?: string; redisUrl?: string } = {}): Promise<{ rt: Runtime; server: HttpServerHandle }> {
+async function startHttp(extra: { approval?: 'auto' | 'human' | 'token'; auditLog?: string; redisUrl?: string; readOnly?: boolean } = {}): Promise<{ rt: Runtime; server: HttpServerHandle }> {
   const rt = await createRuntime(loadConfig({ transport: 'http', ...extra }, env()), silentLogger());
   closers.push(() => rt.close());
   const server = await startHttpServer(rt, { host: '127.0.0.1', port: 0, token: TOKEN });
@@ -252,7 +252,6 @@ describe('approval card over Streamable HTTP', () => {
     expect(done.structuredContent).toMatchObject({ status: 'done', approval: 'elicitation' });
     const releasedMs = reaskedAt - goneAt;
     expect(releasedMs).toBeLessThan(5_000);
-    // eslint-disable-next-line no-console -- the figure the issue asks for, in the test output
     process.stderr.write(`dropped question: asked again ${releasedMs} ms after the client went away\n`);
     expect(await writesTo('cust_acme_05')).toBe(1);
   }, 30_000);
@@ -286,6 +285,15 @@ describe('approval modes and the card', () => {
     const done = await call(card, 'update_customer', { ...args, confirm_token: pv.structuredContent.confirm_token });
     expect(done.structuredContent).toMatchObject({ status: 'done', approval: 'token' });
     expect(await writesTo('cust_acme_07')).toBe(1);
+  });
+});
+
+describe('read-only', () => {
+  it('--read-only lists no approve_billing_change, even for a client that renders the card', async () => {
+    const { server } = await startHttp({ readOnly: true });
+    const card = await overHttp(server, hostClient('card-host'));
+    expect((await card.listTools()).tools.some((t) => t.name === APPROVE_TOOL)).toBe(false);
+    await expect(card.callTool({ name: APPROVE_TOOL, arguments: { confirm_token: 'cbt1.x.y-0123456789', decision: 'approve' } })).rejects.toThrow(/not available/);
   });
 });
 
