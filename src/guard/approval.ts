@@ -1,5 +1,4 @@
 import type { ElicitRequestFormParams, ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Approval as ApprovalMode } from '../config.js';
 import { ToolError } from '../errors.js';
 import { approvalMessage } from './question.js';
 import type { WriteFacts } from './text.js';
@@ -99,13 +98,3 @@ export const elicitationApprover: Approver = {
     }
   },
 };
-
-/**
- * Which approver a call gets: `auto` asks when the client can; `human` requires a client that
- * can ask (null = refuse, before any token is issued); `token` never asks.
- */
-export function approverFor(mode: ApprovalMode, canAsk: boolean): Approver | null {
-  if (mode === 'token') return tokenApprover;
-  if (canAsk) return elicitationApprover;
-  return mode === 'human' ? null : tokenApprover;
-}

@@ -88,7 +88,7 @@ export async function previewedArgs(ledger: Ledger, nonce: string): Promise<Reco
 
 export function notShownAsCard(): ToolError {
   return new ToolError(
-    `This confirm token's preview was not shown as an approval card in this client, so ${APPROVE_TOOL} cannot act on it. Nothing was sent. Preview the change again in this client.`,
+    `This confirm token was issued by a preview that asks nobody (made in a client that shows no approval card and no question), so ${APPROVE_TOOL} cannot act on it. Nothing was sent. Preview the change again in this client.`,
     { reason: 'not_a_card' },
   );
 }
