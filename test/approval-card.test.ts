@@ -32,7 +32,7 @@ const CANCEL = 'cancel_subscription_for_items';
 let sandbox: Sandbox;
 const closers: Array<() => Promise<unknown>> = [];
 beforeAll(async () => {
-  sandbox = await startSandbox({ rateLimit: 0 });
+  sandbox = await startSandbox({ rateLimit: 0, apiKey: 'card-test-maton-key-0123456789' });
 });
 afterAll(async () => {
   for (const c of closers.reverse()) await c().catch(() => {});
@@ -111,7 +111,7 @@ async function cardOnly(client: Client) {
   // The model confirms before the person decided: nothing is sent, the token stays unused.
   const early = await call(client, CANCEL, { ...args, confirm_token: token });
   expect(early.isError, text(early)).toBeFalsy();
-  expect(early.structuredContent).toMatchObject({ status: 'awaiting_approval', action: CANCEL, approval: 'app' });
+  expect(early.structuredContent).toEqual({ status: 'awaiting_approval', action: CANCEL, approval: 'app', confirm_token: token, expires_at: pv.structuredContent.expires_at, connection_id: 'sandbox-acme' });
   expect(text(early)).toMatch(/press(ing)? Approve/);
   expect(await writesTo('sub_acme_01')).toBe(0);
 

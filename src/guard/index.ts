@@ -164,6 +164,8 @@ export class WriteGuard {
         status: 'awaiting_approval',
         action: def.name,
         approval: 'app',
+        // The card rendered with this result can offer Approve and Decline for the same token.
+        confirm_token: job.args.confirm_token,
         expires_at: new Date(token.expires).toISOString(),
         ...(job.connection ? { connection_id: job.connection } : {}),
       });
