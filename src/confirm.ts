@@ -13,6 +13,11 @@ export interface Binding {
   caller: string;
   /** Target resource_version(s) at preview time, or null. */
   version: string | null;
+  /**
+   * Person-bound: the previewing client could ask its user (elicitation or the approval card), so
+   * only a person's decision may spend the token, never the token alone.
+   */
+  person?: boolean;
 }
 
 interface Claims {
@@ -25,6 +30,8 @@ interface Claims {
   n: string;
   /** The issuing process (see ConfirmTokens.instance). */
   i: string;
+  /** 1 when person-bound (see Binding.person). */
+  h?: 1;
 }
 
 export interface VerifiedToken {
@@ -33,6 +40,17 @@ export interface VerifiedToken {
   version: string | null;
   /** Expiry, ms since epoch. */
   expires: number;
+  /** Only a person's decision may spend it (see Binding.person). */
+  person: boolean;
+}
+
+/** What a token names, read from its signed claims (for the approval card, which has only the token). */
+export interface OpenedToken {
+  tool: string;
+  connection: string | null;
+  nonce: string;
+  expires: number;
+  person: boolean;
 }
 
 const PREFIX = 'cbt1';
@@ -81,6 +99,7 @@ export class ConfirmTokens {
       e: this.now() + this.ttlS * 1000,
       n: b64(randomBytes(12)),
       i: this.instance,
+      ...(b.person ? { h: 1 as const } : {}),
     };
     const payload = b64(Buffer.from(JSON.stringify(claims)));
     return { token: `${PREFIX}.${payload}.${this.sign(payload)}`, expiresAt: new Date(claims.e).toISOString(), nonce: claims.n };
@@ -90,8 +109,30 @@ export class ConfirmTokens {
    * Checks signature, expiry and every binding except the target version (which
    * needs a fresh fetch: see checkVersion). Returns the token's nonce.
    */
-  verify(token: string, b: Omit<Binding, 'version'>): VerifiedToken {
+  verify(token: string, b: Omit<Binding, 'version' | 'person'>): VerifiedToken {
     const again = 'Call the tool again without confirm_token to preview and get a new token.';
+    const c = this.claims(token, again);
+    if (c.t !== b.tool) throw new ToolError(`confirm_token was issued for ${c.t}, not ${b.tool}. ${again}`, { reason: 'wrong_tool' });
+    if (c.p !== digest(`caller:${b.caller}`)) throw new ToolError(`confirm_token was issued to another client session. ${again}`, { reason: 'wrong_caller' });
+    if (c.c !== b.connection) {
+      throw new ToolError(`confirm_token was issued for connection ${c.c ?? '(default)'}, but this call goes to ${b.connection ?? '(default)'}. ${again}`, { reason: 'wrong_connection' });
+    }
+    if (c.a !== digest(b.args)) {
+      throw new ToolError(`The arguments differ from the ones previewed: a token confirms exactly the previewed call. Repeat the previewed arguments, or ${again.toLowerCase()}`, { reason: 'args_changed' });
+    }
+    return { nonce: c.n, version: c.r, expires: c.e, person: c.h === 1 };
+  }
+
+  /**
+   * Checks signature, issuer and expiry, and says which tool and connection the token is for; the
+   * full binding (arguments, caller) is checked by verify() once the arguments are known.
+   */
+  open(token: string): OpenedToken {
+    const c = this.claims(token, 'Preview the change again to get a new token.');
+    return { tool: c.t, connection: c.c, nonce: c.n, expires: c.e, person: c.h === 1 };
+  }
+
+  private claims(token: string, again: string): Claims {
     const parts = token.split('.');
     if (parts.length !== 3 || parts[0] !== PREFIX) throw new ToolError(`confirm_token is malformed: it is not a token this server issued. ${again}`, { reason: 'malformed' });
     const [, payload, sig] = parts as [string, string, string];
@@ -113,15 +154,7 @@ export class ConfirmTokens {
       );
     }
     if (this.now() > c.e) throw new ToolError(`confirm_token expired at ${new Date(c.e).toISOString()} (tokens last ${this.ttlS} s). ${again}`, { reason: 'expired' });
-    if (c.t !== b.tool) throw new ToolError(`confirm_token was issued for ${c.t}, not ${b.tool}. ${again}`, { reason: 'wrong_tool' });
-    if (c.p !== digest(`caller:${b.caller}`)) throw new ToolError(`confirm_token was issued to another client session. ${again}`, { reason: 'wrong_caller' });
-    if (c.c !== b.connection) {
-      throw new ToolError(`confirm_token was issued for connection ${c.c ?? '(default)'}, but this call goes to ${b.connection ?? '(default)'}. ${again}`, { reason: 'wrong_connection' });
-    }
-    if (c.a !== digest(b.args)) {
-      throw new ToolError(`The arguments differ from the ones previewed: a token confirms exactly the previewed call. Repeat the previewed arguments, or ${again.toLowerCase()}`, { reason: 'args_changed' });
-    }
-    return { nonce: c.n, version: c.r, expires: c.e };
+    return c;
   }
 
   /** A short, non-secret name for a token (audit lines): it cannot be turned back into the token. */

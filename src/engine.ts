@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Args, ToolDef, ToolIndexEntry, Toolset } from './catalog.js';
 import { isWriteEntry, requestFor, Results, type Entry as CallEntry, type WriteEntry } from './calls.js';
+import { APPROVE_TOOL, CARD_URI } from './card/ui.js';
 import type { Approval } from './config.js';
 import type { ConfirmTokens } from './confirm.js';
 import type { ConnectionResolver } from './connections.js';
@@ -92,6 +93,22 @@ function listingOf(def: ToolDef): Tool {
   };
 }
 
+/** The approval card's buttons: app-only (the host never shows it to the model), and only for clients that render the card. */
+const approveInput = z.strictObject({
+  confirm_token: z.string().min(10).max(4000).describe('The confirm_token of the preview the card shows'),
+  decision: z.enum(['approve', 'decline']).describe('approve: make the change now; decline: stop it (nothing is sent)'),
+});
+const APPROVE_LISTING: Tool = {
+  name: APPROVE_TOOL,
+  title: 'Approve or decline a billing change',
+  ...(advertise(approveInput, "The approval card calls this when the person presses Approve or Decline on a previewed billing change. Only the card calls it (the host never shows it to the model): approve writes exactly what was previewed, once; decline sends nothing and spends the preview's confirm token.") as {
+    inputSchema: Tool['inputSchema'];
+    description: string;
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  _meta: { ui: { resourceUri: CARD_URI, visibility: ['app'] } },
+};
+
 interface Entry extends CallEntry {
   schema: z.ZodObject;
 }
@@ -169,11 +186,19 @@ export class Engine {
     }
   }
 
-  listTools(): Tool[] {
-    return [...this.shown].map((name) => this.catalogue.listings[name]!);
+  /** The tools of a session: approve_billing_change too when its client renders the approval card. */
+  listTools(session: { cards?: boolean } = {}): Tool[] {
+    const tools = [...this.shown].map((name) => this.catalogue.listings[name]!);
+    return session.cards && this.approvesInCards() ? [...tools, APPROVE_LISTING] : tools;
+  }
+
+  /** The card asks the person where a person is asked (not --approval token) and something can be written. */
+  private approvesInCards(): boolean {
+    return (this.o.approval ?? 'auto') !== 'token' && this.catalogue.index.some((t) => t.kind === 'write' && this.shown.has(t.name));
   }
 
   async call(name: string, rawArgs: unknown, ctx: CallContext): Promise<CallToolResult> {
+    if (name === APPROVE_TOOL) return this.approveInCard(rawArgs, ctx);
     if (!this.shown.has(name)) {
       const why = this.hidden.get(name);
       throw new UnknownToolError(
@@ -250,6 +275,36 @@ export class Engine {
     // confirm_token is split off here, once: the guard binds and sends only the tool's own arguments.
     const { confirm_token, ...own } = args;
     return this.guard.handle(entry, { args: own, confirm_token, connection }, ctx);
+  }
+
+  // ---- the approval card's buttons ------------------------------------------
+
+  private async approveInCard(rawArgs: unknown, ctx: CallContext): Promise<CallToolResult> {
+    if (!ctx.cards || !this.approvesInCards()) {
+      const why = !this.approvesInCards() ? 'this server does not ask the person (--approval token, or no write tools)' : 'it is only for clients that render the approval card (MCP Apps, io.modelcontextprotocol/ui)';
+      throw new UnknownToolError(`Tool ${APPROVE_TOOL} is not available: ${why}.`);
+    }
+    const started = Date.now();
+    const parsed = approveInput.safeParse(rawArgs ?? {});
+    if (!parsed.success) {
+      return this.results.error(new ToolError(`Invalid arguments for ${APPROVE_TOOL}; nothing was sent.\n${formatIssues(approveInput, parsed.error.issues)}`, { reason: 'invalid_arguments' }));
+    }
+    const { confirm_token: token, decision } = parsed.data;
+    try {
+      const opened = this.o.tokens.open(token);
+      const entry = this.shown.has(opened.tool) ? (await this.loadEntries()).get(opened.tool) : undefined;
+      if (!entry || !isWriteEntry(entry)) throw new ToolError(`The confirm token is for ${opened.tool}, which is not a write tool of this server. Nothing was sent.`, { reason: 'wrong_tool' });
+      const result = await this.guard.decide(entry, opened, token, decision, ctx);
+      this.o.logger.info({ tool: { name: APPROVE_TOOL, for: opened.tool, decision, ms: Date.now() - started, error: result.isError === true } }, 'tool call');
+      return result;
+    } catch (e) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      if (e instanceof ToolError) {
+        this.o.logger.info({ tool: { name: APPROVE_TOOL, decision, ms: Date.now() - started, error: true } }, 'tool call');
+        return this.results.error(e);
+      }
+      throw e;
+    }
   }
 
   // ---- plumbing ------------------------------------------------------------

@@ -43,7 +43,7 @@ async function acceptThenDecline(client: Client, asked: string[]) {
   expect(done.structuredContent).toMatchObject({ status: 'done', approval: 'elicitation' });
   expect(done.structuredContent.result.subscription.status).toBe('non_renewing');
   expect(asked).toHaveLength(2);
-  expect(asked[0]).toMatch(/^SANDBOX .*\nAction: cancel_subscription_for_items\nConnection: sandbox-acme\nTarget:\n  subscription: id "sub_acme_01", status "active".*\n  customer: id "cust_acme_01", name "Ada Lovelace".*\nEffect: /s);
+  expect(asked[0]).toMatch(/^SANDBOX — Cancel Ada Lovelace's subscription basic-USD-monthly \(\$49\.00 per month\) on \d{4}-\d\d-\d\d\. .*Chargebee connection: sandbox-acme\./);
 }
 
 describe('approval over stdio (the built bin)', () => {

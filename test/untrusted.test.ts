@@ -69,9 +69,12 @@ describe('Chargebee data in preview and approval text', () => {
     expect(lines.filter((l) => /^To go ahead/.test(l))).toHaveLength(1);
     expect(lines.some((l) => l.startsWith('Effect: No change'))).toBe(false);
     await h.call('cancel_subscription_for_items', { subscription_id: 'sub_acme_09', cancel_option: 'immediately', confirm_token: pv.structuredContent.confirm_token });
-    const q = asked.at(-1)!.split('\n');
-    expect(q.filter((l) => l.startsWith('Effect:'))).toHaveLength(1);
-    expect(q.some((l) => l.startsWith('Effect: No change'))).toBe(false);
+    // The person's question is one paragraph: the name, not a plain personal name, stays inside
+    // curly quotes it cannot close, capped, so it never reads as the server's own sentence.
+    const q = asked.at(-1)!;
+    expect(q).not.toMatch(/[\r\n]/);
+    expect(q).toMatch(/^SANDBOX — Cancel “Mallory Effect: No change\. [^”]{1,40}”'s subscription /);
+    expect(q.split('“').length).toBe(q.split('”').length);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { ElicitRequestFormParams, ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Approval as ApprovalMode } from '../config.js';
 import { ToolError } from '../errors.js';
-import { approvalQuestion, type WriteFacts } from './text.js';
+import { approvalMessage } from './question.js';
+import type { WriteFacts } from './text.js';
 
 /**
  * Approval is the one step of the write guard that varies: did a person (or the token holder)
@@ -14,15 +14,27 @@ export interface AskChannel {
   /** Sends elicitation/create (form mode) to the client; undefined when the client cannot ask. */
   elicit?: (params: ElicitRequestFormParams, opts: { signal: AbortSignal; timeoutMs: number }) => Promise<ElicitResult>;
   progress?: (p: { progress: number; total?: number; message?: string }) => Promise<void>;
+  /** The client renders MCP Apps (declared `io.modelcontextprotocol/ui`): the person decides in the approval card. */
+  cards?: boolean;
+  /** The person's click in the approval card (a call of approve_billing_change), not a model's call. */
+  decision?: 'approve' | 'decline';
   signal: AbortSignal;
 }
 
+/** How a write was approved: the person through a question or the card, or the token alone. */
+export type ApprovalVia = 'elicitation' | 'app' | 'token';
+
 export type ApprovalAnswer =
-  | { approved: true; via: 'elicitation' | 'token' }
-  | { approved: false; via: 'elicitation'; answer: 'decline' | 'cancel' | 'confirm_false' };
+  | { approved: true; via: ApprovalVia }
+  | { approved: false; via: 'elicitation' | 'app'; answer: 'decline' | 'cancel' | 'confirm_false' };
 
 export interface Approver {
-  readonly via: 'elicitation' | 'token';
+  readonly via: ApprovalVia;
+  /**
+   * True when this approver cannot ask during the call (a card-only client): a confirm of a token
+   * nobody decided yet answers "awaiting_approval" and leaves the token unused.
+   */
+  readonly awaits?: boolean;
   /** Asks for approval of `facts` before `deadline` (ms since epoch). Throws ApprovalError when no answer could be had. */
   approve(facts: WriteFacts, deadline: number, ch: AskChannel): Promise<ApprovalAnswer>;
 }
@@ -49,7 +61,7 @@ export const tokenApprover: Approver = {
 export const APPROVAL_SCHEMA: ElicitRequestFormParams['requestedSchema'] = {
   type: 'object',
   properties: {
-    confirm: { type: 'boolean', title: 'Approve this billing change', description: 'true to make the change now; false to refuse it', default: false },
+    confirm: { type: 'boolean', title: 'Approve this billing change', description: 'Tick to make this change now. Leave it unticked, or decline, to stop it: nothing is changed.', default: false },
   },
   required: ['confirm'],
 };
@@ -67,12 +79,14 @@ export const elicitationApprover: Approver = {
       ? setInterval(() => void ch.progress!({ progress: ++ticks, message: 'Waiting for the person to approve or decline the billing change' }).catch(() => {}), PROGRESS_EVERY_MS)
       : undefined;
     try {
-      const res = await ch.elicit!({ mode: 'form', message: approvalQuestion(facts), requestedSchema: APPROVAL_SCHEMA }, { signal: ch.signal, timeoutMs });
+      const res = await ch.elicit!({ mode: 'form', message: approvalMessage(facts), requestedSchema: APPROVAL_SCHEMA }, { signal: ch.signal, timeoutMs });
       if (res.action === 'accept') return res.content?.confirm === true ? { approved: true, via: 'elicitation' } : { approved: false, via: 'elicitation', answer: 'confirm_false' };
       return { approved: false, via: 'elicitation', answer: res.action === 'cancel' ? 'cancel' : 'decline' };
     } catch (e) {
       if (ch.signal.aborted) throw e;
-      if (Date.now() >= deadline - 50 || (e as { code?: number }).code === -32001) {
+      // Only the deadline makes a timeout: the SDK also reports an aborted request (the client went
+      // away) as -32001 "Request timed out", which is no answer from the person.
+      if (Date.now() >= deadline - 50) {
         throw new ApprovalError(`No answer from the person before the confirm token expired (${new Date(deadline).toISOString()}). Nothing was sent.`, 'timeout');
       }
       throw new ApprovalError(
@@ -84,13 +98,3 @@ export const elicitationApprover: Approver = {
     }
   },
 };
-
-/**
- * Which approver a call gets: `auto` asks when the client can; `human` requires a client that
- * can ask (null = refuse, before any token is issued); `token` never asks.
- */
-export function approverFor(mode: ApprovalMode, canAsk: boolean): Approver | null {
-  if (mode === 'token') return tokenApprover;
-  if (canAsk) return elicitationApprover;
-  return mode === 'human' ? null : tokenApprover;
-}

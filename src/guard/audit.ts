@@ -8,7 +8,7 @@ export interface AuditEvent {
   tool: string;
   connection: string | null;
   caller: string;
-  approval?: 'elicitation' | 'token';
+  approval?: 'elicitation' | 'app' | 'token';
   target?: unknown;
   effect?: string;
   token_id?: string;

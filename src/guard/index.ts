@@ -3,16 +3,18 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Args, Preview } from '../catalog.js';
 import { asShapeError, fillPath, requestFor, targetReader, type WriteEntry as Entry, type Results } from '../calls.js';
 import type { Approval as ApprovalMode } from '../config.js';
-import { canonical, digest, type ConfirmTokens, type VerifiedToken } from '../confirm.js';
+import { canonical, digest, type ConfirmTokens, type OpenedToken, type VerifiedToken } from '../confirm.js';
 import { GatewayError, ToolError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { Logger } from '../log.js';
 import { sleep } from '../ratelimit.js';
-import { ApprovalError, approverFor, type Approver, type AskChannel } from './approval.js';
+import { ApprovalError, type ApprovalVia, type Approver, type AskChannel } from './approval.js';
+import { awaitingText, confirmApprover, keepPreviewedArgs, notShownAsCard, previewApprover, previewedArgs } from './channels.js';
 import type { AuditEvent, AuditLog } from './audit.js';
 import { Heartbeat, DEFAULT_LEASE_MS } from './lease.js';
 import { LedgerCorrupt, LedgerUnavailable, LockTimeout, type Ledger, type TokenRecord, type TokenState } from './ledger.js';
 import { replay, storable } from './outcome.js';
+import { personQuestion } from './question.js';
 import { previewText, type WriteFacts } from './text.js';
 import { shapeResult } from '../result.js';
 
@@ -60,6 +62,8 @@ interface Job {
   lockKey: string;
   /** Where an unanswered attempt is remembered for the next preview. */
   noteKey: string;
+  /** The confirm token as the caller passed it (a card-only confirm hands it back to the card). */
+  raw: string;
   /** This confirm call as holder of the token's record (CAS owner). */
   owner: string;
   /** Renews the claim and the lock while this call works; its signal aborts when one is lost. */
@@ -106,7 +110,7 @@ export class WriteGuard {
 
   private async preview(entry: Entry, args: Args, connection: string | null, ctx: WriteContext): Promise<CallToolResult> {
     const def = entry.def;
-    const approver = this.approver(def.name, ctx);
+    const { approver, person } = this.previewChannel(def.name, ctx);
     const p = await this.readTarget(entry, args, connection, ctx.signal);
     const note = await this.o.ledger.unknownFor(this.keys(entry, args, connection).noteKey);
     const warning = note
@@ -114,10 +118,18 @@ export class WriteGuard {
         ? `An earlier ${note.tool} on this target at ${note.at} was sent and ${note.outcome}, but the audit log could not record it${note.detail ? ` (${note.detail})` : ''}. Check the target before confirming: this write may repeat it.`
         : `An earlier ${note.tool} on this target at ${note.at} got no answer: it may or may not have been applied${note.detail ? ` (${note.detail})` : ''}. Check the target before confirming.`
       : undefined;
-    const issued = this.o.tokens.issue({ tool: def.name, args: canonical(args), connection, caller: ctx.caller, version: p.version });
+    const issued = this.o.tokens.issue({ tool: def.name, args: canonical(args), connection, caller: ctx.caller, version: p.version, person });
+    // The card's Approve names only the token: keep what it confirms (the token's digest checks them),
+    // for any session of this caller whose client shows the card.
+    if (person) await keepPreviewedArgs(this.o.ledger, issued.nonce, canonical(args), Date.parse(issued.expiresAt));
     const facts: WriteFacts = { tool: def.name, connection, target: p.target, effect: p.effect, sandbox: this.o.sandbox, warning };
     await this.audit({ event: 'preview', tool: def.name, connection, caller: ctx.caller, approval: approver.via, target: p.target, effect: p.effect, token_id: this.o.tokens.tokenId(issued.nonce) });
-    const asks = approver.via === 'elicitation' ? ' When you confirm, the server asks the person in their client to approve before anything is written.' : '';
+    const asks =
+      approver.via === 'elicitation'
+        ? ' When you confirm, the server asks the person in their client to approve before anything is written.'
+        : approver.via === 'app'
+          ? ` The person approves or declines in the approval card shown with this preview; nothing is written before they press Approve. A confirm call before they decide returns status "awaiting_approval".`
+          : '';
     return this.o.results.prose(previewText(facts, issued.token, issued.expiresAt) + asks, {
       status: 'confirmation_required',
       confirm_token: issued.token,
@@ -127,6 +139,7 @@ export class WriteGuard {
       effect: p.effect,
       connection_id: connection,
       approval: approver.via,
+      question: personQuestion(facts),
       ...(warning ? { warning } : {}),
     });
   }
@@ -140,14 +153,14 @@ export class WriteGuard {
     let approver: Approver;
     try {
       token = this.o.tokens.verify(raw, { tool: def.name, args: canonical(args), connection, caller: ctx.caller });
-      approver = this.approver(def.name, ctx);
+      approver = this.confirmChannel(def.name, ctx, token);
     } catch (e) {
       if (e instanceof ToolError) await this.audit({ ...base, event: 'refused', error: e.message });
       throw e;
     }
     const hb = new Heartbeat(this.leaseMs, this.o.logger);
     const owner = randomBytes(9).toString('base64url');
-    const job: Job = { entry, args, connection, ctx, token, tokenId: this.o.tokens.tokenId(token.nonce), ...this.keys(entry, args, connection), owner, hb };
+    const job: Job = { entry, args, connection, ctx, token, tokenId: this.o.tokens.tokenId(token.nonce), ...this.keys(entry, args, connection), raw, owner, hb };
     try {
       return await this.claimed(job, approver);
     } finally {
@@ -209,6 +222,19 @@ export class WriteGuard {
     const def = entry.def;
     // The token alone approves: the one read is the re-check under the target's lock, just before sending.
     if (approver.via === 'token') return this.send(job, 'token', undefined, false);
+    if (approver.awaits) {
+      // A card-only client: the person decides in the card (approve_billing_change); the token stays unused.
+      await this.release(job, 'awaiting the person in the approval card');
+      return this.o.results.prose(awaitingText(def.name), {
+        status: 'awaiting_approval',
+        action: def.name,
+        approval: 'app',
+        // The card rendered with this result can offer Approve and Decline for the same token.
+        confirm_token: job.raw,
+        expires_at: new Date(token.expires).toISOString(),
+        ...(job.connection ? { connection_id: job.connection } : {}),
+      });
+    }
     const base = { tool: def.name, connection: job.connection, caller: ctx.caller, token_id: job.tokenId, approval: approver.via };
     let p: Preview;
     try {
@@ -220,7 +246,7 @@ export class WriteGuard {
       if (!answer.approved) {
         await this.audit({ ...base, event: 'declined', target: p.target, effect: p.effect, error: answer.answer });
         const outcome = this.o.results.prose(
-          `The person declined this ${def.name} (${answer.answer === 'cancel' ? 'they dismissed the request' : answer.answer === 'confirm_false' ? 'they did not tick confirm' : 'they declined'}): nothing was sent. Do not retry unless they ask you to; this confirm token is spent.`,
+          `The person declined this ${def.name} (${answer.via === 'app' ? 'they pressed Decline in the approval card' : answer.answer === 'cancel' ? 'they dismissed the request' : answer.answer === 'confirm_false' ? 'they did not tick confirm' : 'they declined'}): nothing was sent. Do not retry unless they ask you to; this confirm token is spent.`,
           { status: 'declined', action: def.name, target: p.target, effect: p.effect, ...(job.connection ? { connection_id: job.connection } : {}) },
         );
         await this.finish(job, 'claimed', outcome, false);
@@ -238,7 +264,7 @@ export class WriteGuard {
       if (e instanceof ToolError) await this.audit({ ...base, event: 'refused', error: e.message });
       throw e;
     }
-    return this.send(job, 'elicitation', p, false);
+    return this.send(job, approver.via, p, false);
   }
 
   /** A later use of a token whose write got no answer: resend only if the target is as previewed. */
@@ -250,7 +276,7 @@ export class WriteGuard {
    * Under the target's lock: read the target (fully when nothing was read yet; else only to compare
    * versions), record `sent` durably, send once, record the outcome.
    */
-  private async send(job: Job, approval: 'elicitation' | 'token', asked: Preview | undefined, resend: boolean): Promise<CallToolResult> {
+  private async send(job: Job, approval: ApprovalVia, asked: Preview | undefined, resend: boolean): Promise<CallToolResult> {
     const { entry, ctx, token, hb } = job;
     const def = entry.def;
     const maton = def.api === 'maton';
@@ -395,15 +421,32 @@ export class WriteGuard {
 
   // ---- plumbing ------------------------------------------------------------
 
-  private approver(tool: string, ctx: WriteContext): Approver {
-    const approver = approverFor(this.o.approval, ctx.elicit !== undefined);
-    if (!approver) {
-      throw new ToolError(
-        `This server requires a person to approve every write in their MCP client (--approval human), and this client cannot ask its user (it did not declare the elicitation capability). ${tool} was not previewed and nothing was sent. Use a client that supports elicitation, or ask the operator to run the server with --approval auto or token.`,
-        { reason: 'approval_unavailable' },
-      );
-    }
+  /** The channel a preview offers the person; under --approval human a client that can ask by neither is refused. */
+  private previewChannel(tool: string, ctx: WriteContext): { approver: Approver; person: boolean } {
+    const chosen = previewApprover(this.o.approval, ctx);
+    if (!chosen) throw humanRequired(tool, 'was not previewed');
+    return chosen;
+  }
+
+  /** The approver of a confirm (see channels.ts): a person-bound token is never spent on the token alone. */
+  private confirmChannel(tool: string, ctx: WriteContext, token: VerifiedToken): Approver {
+    const approver = confirmApprover(this.o.approval, ctx, token.person);
+    if (!approver) throw humanRequired(tool, 'was not confirmed');
     return approver;
+  }
+
+  /**
+   * The person's click in the approval card (approve_billing_change): the token names the tool and
+   * connection, the ledger holds the previewed arguments, and the confirm runs as the model's would,
+   * with the person's decision as its approval.
+   */
+  async decide(entry: Entry, opened: OpenedToken, raw: string, decision: 'approve' | 'decline', ctx: WriteContext): Promise<CallToolResult> {
+    const args = await previewedArgs(this.o.ledger, opened.nonce).catch((e: unknown) => {
+      if (e instanceof LedgerUnavailable) throw new ToolError(`The shared state store is unreachable (${e.message}), so the previewed change cannot be found. Nothing was sent; press Approve again when it is back.`, { reason: 'ledger_unavailable' });
+      throw e;
+    });
+    if (!args) throw notShownAsCard();
+    return this.handle(entry, { args, confirm_token: raw, connection: opened.connection }, { ...ctx, decision });
   }
 
   /** The tool's preview of its target, with a malformed upstream answer reported as a tool error. */
@@ -492,6 +535,13 @@ function withWarning(e: unknown, warning: string): unknown {
   if (!(e instanceof ToolError)) return e;
   const hint = e instanceof GatewayError ? e.info.hint : undefined;
   return new ToolError(`${e.message}${hint ? `\nNext: ${hint}` : ''}\nWarning: ${warning}`, { ...e.details, warning });
+}
+
+function humanRequired(tool: string, what: string): ToolError {
+  return new ToolError(
+    `This server requires a person to approve every write in their MCP client (--approval human), and this client cannot ask its user (it declared neither the elicitation capability nor the MCP Apps extension for the approval card). ${tool} ${what} and nothing was sent. Use a client that supports elicitation or MCP Apps, or ask the operator to run the server with --approval auto or token.`,
+    { reason: 'approval_unavailable' },
+  );
 }
 
 function unknownOutcome(tool: string, what: string, extra = ''): ToolError {

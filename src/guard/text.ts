@@ -1,5 +1,6 @@
 /**
- * The words a person reads before approving a write. Everything from Chargebee (names, emails,
+ * The preview text for the agent, with its machine detail (the person's question, built from the
+ * same preview, is in question.ts). Everything from Chargebee (names, emails,
  * companies, ids) is untrusted text: it is only ever shown inside JSON quotes or on one line of
  * its own field, so it can never start a line or pose as the server's own words (the effect).
  */
@@ -58,14 +59,5 @@ export function previewText(f: WriteFacts, token: string, expiresAt: string): st
     'CONFIRMATION REQUIRED: nothing has been written yet.',
     ...factLines(f),
     `To go ahead, call ${f.tool} again with the same arguments plus "confirm_token": "${token}" (valid until ${expiresAt}). To stop, do nothing.`,
-  ].join('\n');
-}
-
-/** The elicitation message: the question the person answers. */
-export function approvalQuestion(f: WriteFacts): string {
-  return [
-    `${f.sandbox ? 'SANDBOX (made-up data, nothing real is billed) — ' : ''}An AI agent asks to make this Chargebee billing change:`,
-    ...factLines(f),
-    'Approve only if you want exactly this to happen.',
   ].join('\n');
 }

@@ -6,7 +6,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, isInitializeRequest, isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
-import { createServer } from '../server.js';
+import { createServer, dropQuestionsWhenGone } from '../server.js';
 import { principalOf, type AuthSetup } from './auth.js';
 import type { HostPolicy } from './policy.js';
 import { SessionCapError, type Session, type Sessions } from './sessions.js';
@@ -106,6 +106,8 @@ export function router(c: Routes): (req: IncomingMessage, res: ServerResponse) =
       }
       const s = sessionFor(sessionId, 'streamable', principal);
       hold(s, res);
+      // A client gone without DELETE: its POST stream closing drops any question asked on it.
+      dropQuestionsWhenGone(s.server, body, res);
       await (s.transport as StreamableHTTPServerTransport).handleRequest(req, res, body);
       return s.id;
     }
