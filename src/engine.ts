@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Args, ToolDef, ToolIndexEntry, Toolset } from './catalog.js';
 import { requestFor, Results, type Entry as CallEntry } from './calls.js';
+import { cardMeta } from './card/index.js';
 import type { Approval } from './config.js';
 import type { ConfirmTokens } from './confirm.js';
 import type { ConnectionResolver } from './connections.js';
@@ -86,6 +87,7 @@ function listingOf(def: ToolDef): Tool {
       idempotentHint: def.idempotent ?? def.method === 'GET',
       openWorldHint: true,
     },
+    ...(def.kind === 'write' ? { _meta: cardMeta() } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ElicitResultSchema, ErrorCode, ListToolsRequestSchema, McpError, type ElicitRequestFormParams } from '@modelcontextprotocol/sdk/types.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/index.js';
+import { registerCard } from './card/index.js';
 import { UnknownToolError } from './engine.js';
 import type { Runtime } from './runtime.js';
 import { VERSION } from './version.js';
@@ -45,6 +46,7 @@ export function createServer(rt: Runtime, caller: string): Server {
     { name: 'chargebee-mcp', title: 'Chargebee (via Maton)', version: VERSION },
     { capabilities: { tools: { listChanged: false }, logging: {} }, instructions: instructions(rt), jsonSchemaValidator: noValidator },
   );
+  registerCard(server);
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: rt.engine.listTools() }));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const token = req.params._meta?.progressToken;
