@@ -177,7 +177,8 @@ async function session(file, args, requests) {
   send({ id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bundle', version: '1' } } });
   send({ method: 'notifications/initialized' });
   requests.forEach((r, i) => send({ id: i + 1, ...r }));
-  const answers = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((m) => m.id >= 1);
+  // Whole lines only: a large answer (the approval card) arrives in several chunks.
+  const answers = () => out.split('\n').slice(0, -1).filter(Boolean).map((l) => JSON.parse(l)).filter((m) => m.id >= 1);
   const deadline = Date.now() + 20_000;
   while (answers().length < requests.length && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   child.kill();

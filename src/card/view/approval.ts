@@ -105,7 +105,10 @@ let token: string | undefined;
 
 function showQuestion(s: Shown): void {
   const facts = Array.isArray(s.question?.facts) ? s.question.facts.filter((f): f is string => typeof f === 'string') : [];
-  ui.headline.textContent = str(s.question?.headline) ?? str(s.effect) ?? 'An AI agent asks to make a billing change.';
+  const headline = str(s.question?.headline);
+  ui.headline.textContent = headline ?? str(s.effect) ?? 'An AI agent asks to make a billing change.';
+  // The effect stands in for a headline only when the result has no question: a paragraph, not a title.
+  ui.headline.className = headline ? '' : 'long';
   ui.facts.replaceChildren(
     ...facts.map((f) => {
       const li = document.createElement('li');
@@ -158,7 +161,8 @@ async function decide(decision: 'approve' | 'decline'): Promise<void> {
     result = await app.callServerTool({ name: APPROVE_TOOL, arguments: { confirm_token: token, decision } });
   } catch (e) {
     // The call did not come back (host or server unreachable): the server decides once per token, so pressing again is safe.
-    setOutcome(`Your decision did not reach the server (${e instanceof Error ? e.message : String(e)}). Press a button again.`, 'bad');
+    const why = (e instanceof Error ? e.message : String(e)).replace(/[.\s]+$/, '');
+    setOutcome(`Your decision did not reach the server (${why}). Press a button again.`, 'bad');
     ui.approve.disabled = ui.decline.disabled = false;
     return;
   }
