@@ -102,8 +102,10 @@ function outcomeOf(r: CallToolResult): { text: string; tone: 'ok' | 'bad' | '' }
 }
 
 let token: string | undefined;
+let asked: Shown | undefined;
 
-function showQuestion(s: Shown): void {
+/** The question (headline, facts, connection); the deadline only while a decision is open. */
+function showQuestion(s: Shown, open: boolean): void {
   const facts = Array.isArray(s.question?.facts) ? s.question.facts.filter((f): f is string => typeof f === 'string') : [];
   const headline = str(s.question?.headline);
   ui.headline.textContent = headline ?? str(s.effect) ?? 'An AI agent asks to make a billing change.';
@@ -120,7 +122,7 @@ function showQuestion(s: Shown): void {
   const conn = str(s.connection_id);
   const parts = [];
   if (!conn || !facts.some((f) => f.includes(conn))) parts.push(`Connection: ${conn ?? 'the Maton account'}`);
-  const until = str(s.expires_at) && timeOf(s.expires_at as string);
+  const until = open && str(s.expires_at) && timeOf(s.expires_at as string);
   if (until) parts.push(`decide before ${until}`);
   ui.connection.textContent = parts.join(' · ');
   ui.connection.hidden = parts.length === 0;
@@ -132,7 +134,8 @@ function render(r: CallToolResult): void {
   const asks = !r.isError && (s.status === 'confirmation_required' || s.status === 'awaiting_approval') && str(s.confirm_token) !== undefined;
   if (asks) {
     token = s.confirm_token as string;
-    showQuestion(s);
+    asked = s;
+    showQuestion(s, true);
     ui.actions.hidden = false;
     ui.approve.disabled = ui.decline.disabled = false;
     setOutcome(s.status === 'awaiting_approval' ? 'The agent is waiting for your decision.' : '');
@@ -140,7 +143,7 @@ function render(r: CallToolResult): void {
   }
   token = undefined;
   ui.actions.hidden = true;
-  if (str(s.effect)) showQuestion(s);
+  if (str(s.effect)) showQuestion(s, false);
   else {
     ui.headline.textContent = r.isError ? 'This billing change was not made.' : 'Billing change';
     ui.facts.hidden = ui.connection.hidden = true;
@@ -167,6 +170,7 @@ async function decide(decision: 'approve' | 'decline'): Promise<void> {
     return;
   }
   ui.actions.hidden = true;
+  if (asked) showQuestion(asked, false);
   const o = outcomeOf(result);
   setOutcome(o.text, o.tone);
   // Let the agent know without another call (where the host takes model context).
