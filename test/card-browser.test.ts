@@ -110,6 +110,18 @@ describe.runIf(chromiumOrSkip())('approval card in a real browser', () => {
     expect(writesOf(await host.sandboxRequests())).toEqual([]);
   });
 
+  it('a model’s confirm before the person decided sends nothing, and its card says the person is awaited', async () => {
+    await approveToolListed();
+    const pv = await preview();
+    const args = { ...ARGS, confirm_token: pv.structuredContent.confirm_token };
+    const waiting = (await host.call(TOOL, args)) as any;
+    expect(waiting.isError, JSON.stringify(waiting.content)).toBeFalsy();
+    expect(waiting.structuredContent.status).toBe('awaiting_approval');
+    await host.show(TOOL, args, waiting);
+    await outcome().filter({ hasText: /waiting/i }).waitFor();
+    expect(writesOf(await host.sandboxRequests())).toEqual([]);
+  });
+
   it('shows a refusal in words, with no buttons', async () => {
     const pv = await preview();
     const token = pv.structuredContent.confirm_token as string;
