@@ -84,10 +84,11 @@ describe.runIf(chromiumOrSkip())('approval card in a real browser', () => {
     const pv = await preview();
     await host.show(TOOL, ARGS, pv);
     await button('Approve').click();
-    expect(await button('Decline').isDisabled()).toBe(true);
+    // One decision: the other button is disabled at once (by id: once decided, the buttons are hidden, out of the role tree).
+    expect(await host.card.locator('#decline').isDisabled()).toBe(true);
     await outcome().filter({ hasText: /^Approved and done/ }).waitFor({ timeout: 15_000 });
     expect(await host.card.locator('#actions').isHidden()).toBe(true);
-    expect(host.relayed).toEqual([{ name: APPROVE_TOOL, arguments: { confirm_token: pv.structuredContent.confirm_token, decision: 'approve' } }]);
+    expect(host.relayed.map((c: { name: string; arguments: unknown }) => [c.name, c.arguments])).toEqual([[APPROVE_TOOL, { confirm_token: pv.structuredContent.confirm_token, decision: 'approve' }]]);
     expect(writesOf(await host.sandboxRequests())).toEqual([expect.objectContaining({ method: 'POST', path: CANCEL })]);
     // The card told the model what happened.
     expect(JSON.stringify(await host.modelContext())).toMatch(/approve the billing change/);
@@ -102,9 +103,9 @@ describe.runIf(chromiumOrSkip())('approval card in a real browser', () => {
     const pv = await preview();
     await host.show(TOOL, ARGS, pv);
     await button('Decline').click();
-    expect(await button('Approve').isDisabled()).toBe(true);
+    expect(await host.card.locator('#approve').isDisabled()).toBe(true);
     await outcome().filter({ hasText: /^Declined/ }).waitFor({ timeout: 15_000 });
-    expect(host.relayed).toEqual([{ name: APPROVE_TOOL, arguments: { confirm_token: pv.structuredContent.confirm_token, decision: 'decline' } }]);
+    expect(host.relayed.map((c: { name: string; arguments: unknown }) => [c.name, c.arguments])).toEqual([[APPROVE_TOOL, { confirm_token: pv.structuredContent.confirm_token, decision: 'decline' }]]);
     const again = (await host.call(TOOL, { ...ARGS, confirm_token: pv.structuredContent.confirm_token })) as any;
     expect(again.structuredContent).toMatchObject({ status: 'declined' });
     expect(writesOf(await host.sandboxRequests())).toEqual([]);
