@@ -68,7 +68,8 @@ describe.runIf(chromiumOrSkip())('approval card in a real browser', () => {
     await button('Approve').waitFor();
     const sc = pv.structuredContent;
     const headline = await host.card.locator('h1').innerText();
-    expect(headline).toBe(sc.question?.headline ?? sc.effect);
+    // The card's own badge says SANDBOX, so the headline does not repeat it.
+    expect(headline).toBe((sc.question?.headline ?? sc.effect).replace(/^SANDBOX\s*[—–-]\s*/, ''));
     expect(headline).toContain('Ada Lovelace');
     expect(headline).toMatch(MONEY);
     if (sc.question) expect(await host.card.locator('#facts li').allInnerTexts()).toEqual(sc.question.facts);

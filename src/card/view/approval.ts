@@ -107,7 +107,9 @@ let asked: Shown | undefined;
 /** The question (headline, facts, connection); the deadline only while a decision is open. */
 function showQuestion(s: Shown, open: boolean): void {
   const facts = Array.isArray(s.question?.facts) ? s.question.facts.filter((f): f is string => typeof f === 'string') : [];
-  const headline = str(s.question?.headline);
+  // The card says SANDBOX in its own badge; the question's text for other channels may open with it too.
+  const given = str(s.question?.headline);
+  const headline = given && s.sandbox === true ? given.replace(/^SANDBOX\s*[—–-]\s*/, '') || given : given;
   ui.headline.textContent = headline ?? str(s.effect) ?? 'An AI agent asks to make a billing change.';
   // The effect stands in for a headline only when the result has no question: a paragraph, not a title.
   ui.headline.className = headline ? '' : 'long';
@@ -123,7 +125,7 @@ function showQuestion(s: Shown, open: boolean): void {
   const parts = [];
   if (!conn || !facts.some((f) => f.includes(conn))) parts.push(`Connection: ${conn ?? 'the Maton account'}`);
   const until = open && str(s.expires_at) && timeOf(s.expires_at as string);
-  if (until) parts.push(`decide before ${until}`);
+  if (until) parts.push(`${parts.length ? 'decide' : 'Decide'} before ${until}`);
   ui.connection.textContent = parts.join(' · ');
   ui.connection.hidden = parts.length === 0;
 }
