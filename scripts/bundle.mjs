@@ -30,6 +30,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { buildCard } from './card.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist');
@@ -47,6 +48,19 @@ const common = {
   banner: { js: "import { createRequire as __cbmcpCreateRequire } from 'node:module'; const require = __cbmcpCreateRequire(import.meta.url);" },
 };
 
+// The approval card (ui://chargebee-mcp/approval.html), built once here: src/card/html.ts becomes the
+// page itself, which esbuild splits into a lazy chunk loaded by the first resources/read.
+const cardPage = await buildCard();
+const prebuiltCard = {
+  name: 'prebuilt-card',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]card[\\/]html\.ts$/ }, () => ({
+      contents: `const page = ${JSON.stringify(cardPage)};\nexport function cardHtml() { return Promise.resolve(page); }\n`,
+      loader: 'js',
+    }));
+  },
+};
+
 // 1. The listing, computed by the engine itself from the sources being bundled.
 async function computeListings() {
   const tmp = mkdtempSync(join(tmpdir(), 'chargebee-mcp-bundle-'));
@@ -61,7 +75,7 @@ export const prebuilt = { index, listings };
 `,
     );
     const out = join(tmp, 'listings.mjs');
-    await build({ ...common, entryPoints: [entry], outfile: out, nodePaths: [join(root, 'node_modules')] });
+    await build({ ...common, entryPoints: [entry], outfile: out, nodePaths: [join(root, 'node_modules')], plugins: [prebuiltCard] });
     const { prebuilt } = await import(pathToFileURL(out).href);
     return prebuilt;
   } finally {
@@ -111,7 +125,7 @@ const result = await build({
   minifySyntax: true,
   sourcemap: false,
   metafile: true,
-  plugins: [prebuiltPlugin, noAjv],
+  plugins: [prebuiltPlugin, noAjv, prebuiltCard],
 });
 
 // Self-contained: the output imports Node built-ins, and otherwise only what esbuild could not
@@ -163,7 +177,8 @@ async function session(file, args, requests) {
   send({ id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bundle', version: '1' } } });
   send({ method: 'notifications/initialized' });
   requests.forEach((r, i) => send({ id: i + 1, ...r }));
-  const answers = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((m) => m.id >= 1);
+  // Whole lines only: a large answer (the approval card) arrives in several chunks.
+  const answers = () => out.split('\n').slice(0, -1).filter(Boolean).map((l) => JSON.parse(l)).filter((m) => m.id >= 1);
   const deadline = Date.now() + 20_000;
   while (answers().length < requests.length && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   child.kill();
@@ -177,10 +192,15 @@ const shipped = mkdtempSync(join(tmpdir(), 'chargebee-mcp-shipped-'));
 process.on('exit', () => rmSync(shipped, { recursive: true, force: true }));
 cpSync(cli, join(shipped, 'cli.js'));
 cpSync(join(outdir, 'chunks'), join(shipped, 'chunks'), { recursive: true, filter: (f) => !f.endsWith('.map') });
-const [list, call] = await session(join(shipped, 'cli.js'), ['--sandbox'], [{ method: 'tools/list' }, { method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 'cust_acme_01' } } }]);
+const [list, call, read] = await session(join(shipped, 'cli.js'), ['--sandbox'], [
+  { method: 'tools/list' },
+  { method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 'cust_acme_01' } } },
+  { method: 'resources/read', params: { uri: 'ui://chargebee-mcp/approval.html' } },
+]);
 const tools = list.result.tools;
 if (JSON.stringify(tools) !== JSON.stringify(Object.values(listings))) throw new Error('bundle smoke test: tools/list of dist/cli.js differs from the listing computed from the sources');
 if (call.error || call.result.isError || call.result.structuredContent?.customer?.id !== 'cust_acme_01') throw new Error(`bundle smoke test: get_customer against --sandbox failed: ${JSON.stringify(call).slice(0, 1500)}`);
+if (read.result?.contents?.[0]?.text !== cardPage) throw new Error(`bundle smoke test: resources/read of the approval card did not return the built page: ${JSON.stringify(read).slice(0, 500)}`);
 const tscCli = join(outdir, 'src', 'cli.js');
 if (existsSync(tscCli)) {
   const [unbundled] = await session(tscCli, [], [{ method: 'tools/list' }]);
@@ -191,5 +211,5 @@ const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWi
 const size = (f) => `${(result.metafile.outputs[f].bytes / 1024).toFixed(0)} KiB`;
 const first = outputs.find(([f]) => f.endsWith('dist/cli.js'));
 process.stderr.write(
-  `bundle: dist/cli.js ${first ? size(first[0]) : ''} + ${outputs.length - 1} lazy/shared chunks, ${tools.length} tools prebuilt, ${Date.now() - started} ms${optionalExtras.length ? `; optional extras left out: ${optionalExtras.join(', ')}` : ''}\n`,
+  `bundle: dist/cli.js ${first ? size(first[0]) : ''} + ${outputs.length - 1} lazy/shared chunks, ${tools.length} tools prebuilt, approval card ${(Buffer.byteLength(cardPage) / 1024).toFixed(0)} KiB, ${Date.now() - started} ms${optionalExtras.length ? `; optional extras left out: ${optionalExtras.join(', ')}` : ''}\n`,
 );

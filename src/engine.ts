@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Args, ToolDef, ToolIndexEntry, Toolset } from './catalog.js';
 import { isWriteEntry, requestFor, Results, type Entry as CallEntry, type WriteEntry } from './calls.js';
+import { cardMeta } from './card/index.js';
 import { APPROVE_TOOL, CARD_URI } from './card/ui.js';
 import type { Approval } from './config.js';
 import type { ConfirmTokens } from './confirm.js';
@@ -90,6 +91,7 @@ function listingOf(def: ToolDef): Tool {
       idempotentHint: def.idempotent ?? def.method === 'GET',
       openWorldHint: true,
     },
+    ...(def.kind === 'write' ? { _meta: cardMeta() } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ElicitResultSchema, isJSONRPCRequest, ListToolsRequestSchema, type ElicitRequestFormParams, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/index.js';
+import { registerCard } from './card/index.js';
 import { showsCards } from './card/ui.js';
 import type { Runtime } from './runtime.js';
 import { VERSION } from './version.js';
@@ -70,6 +71,7 @@ export function createServer(rt: Runtime, caller: string): Server {
     { name: 'chargebee-mcp', title: 'Chargebee (via Maton)', version: VERSION },
     { capabilities: { tools: { listChanged: false }, logging: {} }, instructions: instructions(rt), jsonSchemaValidator: noValidator },
   );
+  registerCard(server);
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: rt.engine.listTools({ cards: showsCards(server.getClientCapabilities()) }) }));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const token = req.params._meta?.progressToken;
