@@ -136,6 +136,16 @@ describe.runIf(chromiumOrSkip())('approval card in a real browser', () => {
     expect(writesOf(await host.sandboxRequests())).toEqual([]);
   });
 
+  it('under --approval token (the preview says approval "token") shows the change with no buttons: nobody is asked there', async () => {
+    const pv = await preview();
+    const tokenOnly = { ...pv, structuredContent: { ...pv.structuredContent, approval: 'token' } };
+    await host.show(TOOL, ARGS, tokenOnly);
+    await outcome().filter({ hasText: /^Previewed only/ }).waitFor();
+    expect(await host.card.locator('#actions').isHidden()).toBe(true);
+    expect(await host.card.locator('main').innerText()).not.toContain(pv.structuredContent.confirm_token);
+    expect(writesOf(await host.sandboxRequests())).toEqual([]);
+  });
+
   it('shows the customer’s own words as text, never as markup', async () => {
     const name = '<img src=x onerror=alert(1)><b>Ada</b>';
     // The sandbox is the fixture here: its Chargebee API renames the customer directly.

@@ -22,6 +22,7 @@ interface Shown {
   connection_id?: unknown;
   sandbox?: unknown;
   replay?: unknown;
+  approval?: unknown;
   question?: Question;
   error?: { message?: unknown };
 }
@@ -96,6 +97,9 @@ function outcomeOf(r: CallToolResult): { text: string; tone: 'ok' | 'bad' | '' }
       return { text: `Declined: nothing was sent to Chargebee${again}.`, tone: '' };
     case 'awaiting_approval':
       return { text: 'Waiting for the person to approve or decline this change in its card.', tone: '' };
+    case 'confirmation_required':
+      // --approval token: the server asks nobody, so the card has no buttons to offer.
+      return { text: 'Previewed only: nothing has been written. On this server the agent confirms changes itself (no approval card).', tone: '' };
     default:
       return { text: textOf(r).slice(0, 500) || 'The server answered without an outcome.', tone: '' };
   }
@@ -133,7 +137,7 @@ function showQuestion(s: Shown, open: boolean): void {
 function render(r: CallToolResult): void {
   const s = shownOf(r);
   ui.sandbox.hidden = s.sandbox !== true;
-  const asks = !r.isError && (s.status === 'confirmation_required' || s.status === 'awaiting_approval') && str(s.confirm_token) !== undefined;
+  const asks = !r.isError && (s.status === 'confirmation_required' || s.status === 'awaiting_approval') && s.approval !== 'token' && str(s.confirm_token) !== undefined;
   if (asks) {
     token = s.confirm_token as string;
     asked = s;
