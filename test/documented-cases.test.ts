@@ -28,7 +28,10 @@ afterAll(async () => {
   await h?.close();
   vi.useRealTimers();
 });
-beforeEach(async () => h.reset());
+beforeEach(async () => {
+  await clock(null);
+  await h.reset();
+});
 
 async function sb(method: string, path: string, body?: unknown): Promise<any> {
   const res = await h.sandboxFetch(path.startsWith('/_sandbox') ? path : `/chargebee/api/v2${path}`, {
@@ -39,7 +42,9 @@ async function sb(method: string, path: string, body?: unknown): Promise<any> {
   return res.json();
 }
 const settings = (s: Record<string, unknown>) => sb('POST', '/_sandbox/settings', s);
-const clock = (ms: number | null) => sb('POST', '/_sandbox/clock', { now: ms });
+function clock(ms: number | null) {
+  return sb('POST', '/_sandbox/clock', { now: ms });
+}
 
 type Tool = 'cancel_subscription_for_items' | 'create_subscription_for_items' | 'update_customer';
 interface Row {
@@ -95,8 +100,7 @@ const ROWS: Row[] = [
     sandbox: async () => {
       await clock(Date.UTC(2026, 10, 26));
       const { subscription } = await sb('GET', '/subscriptions/sub_acme_01');
-      const notes = (await sb('GET', '/credit_notes?subscription_id[is]=sub_acme_01')).list.map((e: any) => e.credit_note);
-      await clock(null);
+      const notes = (await sb('GET', '/credit_notes?subscription_id[in]=["sub_acme_01"]')).list.map((e: any) => e.credit_note);
       expect(subscription.status).toBe('cancelled');
       expect(sumCredits(notes)).toBe(980);
     },

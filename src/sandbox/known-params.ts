@@ -30,6 +30,10 @@ export const KNOWN_PARAMS: Readonly<Record<string, string>> = {
     'limit offset id name pricing_model item_id item_family_id item_type currency_code price_variant_id trial_period trial_period_unit status updated_at business_entity_id include_site_level_resources period_unit period channel sort_by[asc,desc]',
   'GET /item_prices/{}':
     '',
+  'GET /credit_notes':
+    'limit offset include_deleted id customer_id subscription_id reference_invoice_id type reason_code create_reason_code status date total price_type amount_allocated amount_refunded amount_available voided_at updated_at channel sort_by[asc,desc] einvoice[status]',
+  'GET /credit_notes/{}':
+    '',
   'GET /invoices':
     'limit offset paid_on_after include_deleted id subscription_id customer_id recurring status price_type date paid_at total amount_paid amount_adjusted credits_applied amount_due dunning_status payment_owner updated_at channel voided_at void_reason_code sort_by[asc,desc] einvoice[status]',
   'GET /invoices/{}':
