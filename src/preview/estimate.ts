@@ -125,7 +125,11 @@ function discountOf(inv: any): number {
 
 /** The closing sentence: where the figures come from, and what local figures leave out. */
 export function sourceSentence(m: Money): string {
-  if (m.source === 'estimate') return "Figures from Chargebee's own estimate for this write.";
+  if (m.source === 'estimate') {
+    return m.not_included?.length
+      ? `Figures from Chargebee's own estimate for this write, except: ${m.not_included.join(', ')}.`
+      : "Figures from Chargebee's own estimate for this write.";
+  }
   return `Figures computed locally by this server (${m.estimate_unavailable ?? "Chargebee's estimate was not available"}): they leave out ${(m.not_included ?? ['tax']).join(', ')}.`;
 }
 

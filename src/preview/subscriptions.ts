@@ -182,10 +182,12 @@ export async function cancelPreview(args: Args, t: TargetReader, pc: 1 | 2): Pro
     if (option === undefined && termInvoices.length) {
       m.credit_if_site_default = { none: 0, prorate: termCredit(termInvoices, 'prorate', creditAt)?.total ?? 0, full: termCredit(termInvoices, 'full', creditAt)?.total ?? 0 };
     }
-    // A specific_date cancellation credits on that date: Chargebee's estimate of today's write holds no credit note for it.
+    // A specific_date cancellation credits on that date: Chargebee's estimate of today's write holds no credit note for
+    // it, so this server computes it from the term's invoices (and says so).
     if (timing.specific_date) {
       const c = termCredit(termInvoices, option, creditAt);
       m.credit = c ? { ...c, issued_on: day(timing.at) } : null;
+      if (c) m.not_included = [...(m.not_included ?? []), `tax on the credit of ${day(timing.at)} (computed by this server from the term's invoices, not by Chargebee's estimate)`];
     }
   }
   if (timing.contract_end) {
