@@ -121,7 +121,7 @@ function settlementSentences(m: Money, card: any): string[] {
   }
   const c = m.refundable_credits;
   if (c) {
-    if (c.handling === 'schedule_refund') out.push(`Refundable credits: ${f(c.available)}${c.applied_to_dues ? `, of which ${f(c.applied_to_dues)} pay past-due invoices first` : ''}; refundable_credits_handling schedule_refund: ${f(c.refund)} is refunded to the customer.`);
+    if (c.handling === 'schedule_refund') out.push(`Refundable credits: ${f(c.available)}${c.applied_to_dues ? `, of which ${f(c.applied_to_dues)} pay past-due invoices first` : ''}; refundable_credits_handling schedule_refund: ${c.refund ? `${f(c.refund)} is refunded to the customer` : 'nothing is left to refund'}.`);
     else out.push(`Refundable credits of ${f(c.available)} stay on the customer's account${c.handling === 'not given' ? ' (refundable_credits_handling not given)' : ''}.`);
   }
   return out;
@@ -239,12 +239,11 @@ function creditSentence(m: Money, s: any, termInvoice: any, option: string | und
       ? ' credit_option_for_current_term_charges is not given, so the site default credit option applies; Chargebee\'s estimate applied it.'
       : ` credit_option_for_current_term_charges is not given, so the site default credit option applies, which this server cannot read: none gives no credit${m.credit_if_site_default ? `, prorate ${f(m.credit_if_site_default.prorate)}, full ${f(m.credit_if_site_default.full)}` : ''}.`
     : '';
-  if (option === undefined && m.source === 'local' && m.credit_if_site_default && when === 'now') return `Credit: depends on the site default.${siteDefault}${paid}`;
-  if (option === undefined && m.source === 'local' && m.credit_if_site_default) return `${on}a credit that depends on the site default.${siteDefault}${paid}`;
+  if (option === undefined && m.source === 'local' && m.credit_if_site_default) return `${on}Credit: depends on the site default${paid}.${siteDefault}`;
   if (m.credit) {
     const notes = m.credit.notes ?? [];
     if (notes.length > 1) {
-      return `${on}Credit: credit notes of ${f(m.credit.total)} in all for the recurring charges of the current term (${notes.map((n) => `${n.type === 'refundable' ? 'refundable' : 'adjustment of what is still due'} ${f(n.total)} against ${quote(n.reference_invoice_id)}`).join(', ')})${paid}; one-time charges are not credited.${siteDefault}`;
+      return `${on}Credit: credit notes of ${f(m.credit.total)} in all for the recurring charges of the current term, on each of its invoices (${notes.map((n) => `${n.type === 'refundable' ? 'refundable' : 'adjustment of what is still due'} ${f(n.total)} against ${quote(n.reference_invoice_id)}`).join(', ')}); one-time charges are not credited.${siteDefault}`;
     }
     const kind = m.credit.type === 'refundable' ? 'a refundable credit note' : m.credit.type === 'adjustment' ? 'a credit note that reduces what is still due on the unpaid invoice' : `credit notes (${m.credit.type})`;
     return `${on}Credit: ${kind} of ${f(m.credit.total)} for the recurring charges of the current term${m.credit.reference_invoice_id ? ` against ${quote(m.credit.reference_invoice_id)}` : ''}${paid}; one-time charges are not credited.${siteDefault}`;
