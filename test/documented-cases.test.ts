@@ -167,9 +167,10 @@ const ROWS: Row[] = [
       expect(customer.refundable_credits).toBe(0);
     },
   },
-  // 6. https://apidocs.chargebee.com/docs/api/invoices#invoice_amount_due "amount_due … Invoice amount due"; credits:
-  // https://www.chargebee.com/docs/2.0/promotional-credits.html — promotional credits are applied to the customer's next
-  // invoices. $99.00 less $40.00 of promotional credits: $59.00 is charged.
+  // 6. https://www.chargebee.com/docs/2.0/promotional-credits.html — promotional credits are applied to the customer's
+  // next invoices, and invoice.credits_applied / amount_due (https://apidocs.chargebee.com/docs/api/invoices) hold what
+  // was applied and what is left. (Paraphrase: the page's sentence was not found in the stored corpus.)
+  // $99.00 less $40.00 of promotional credits: $59.00 is charged.
   {
     id: '6 existing credits: the amount due, not the total, is charged', tool: 'create_subscription_for_items',
     args: { customer_id: 'cust_acme_14', subscription_items: [item('pro-USD-monthly')], trial_end: 0 },
@@ -201,9 +202,10 @@ const ROWS: Row[] = [
   // item_price will have. Only the quantity more than this will be charged for the subscription." $10 per seat, 2 free,
   // 5 seats: $30.00.
   ...pricing('7e free_quantity', 'team-USD-monthly', 5, 3000, true),
-  // 8a. https://apidocs.chargebee.com/docs/api/coupons#coupon_duration_type "limited_period - The discount will be offered
-  // for a limited period of time … period". The period starts when the coupon is first applied (the first invoice), not
-  // at the subscription's start: a 45-day trial, then the first invoice with the 1-month 50% coupon: $49.50.
+  // 8a. https://apidocs.chargebee.com/docs/api/coupons#coupon_duration_type "limited_period - The discount is attached
+  // to the subscription and applied on the invoices for a limited duration. This duration starts from the point it is
+  // applied to an invoice for the first time and expires after a period specified by period and period_unit."
+  // A 45-day trial, then the first invoice with the 1-month 50% coupon: $49.50.
   {
     id: '8a limited_period counts from the first invoice it applies to', tool: 'create_subscription_for_items',
     args: { customer_id: 'cust_acme_02', subscription_items: [item('pro-USD-monthly')], coupon_ids: ['HALF1M'], trial_end: NOW_S + 45 * DAY },
@@ -213,8 +215,8 @@ const ROWS: Row[] = [
       expect(est.estimate.next_invoice_estimate.total).toBe(4950);
     },
   },
-  // 8b. https://apidocs.chargebee.com/docs/api/coupons#coupon_period_unit "period_unit: day, week, month, year".
-  // A 2-week coupon lasts 2 weeks (until 2026-12-05), not 2 months.
+  // 8b. Same sentence ("… a period specified by period and period_unit"); period_unit is day, week, month or year.
+  // A 2-week coupon lasts 2 weeks from its first invoice (until 2026-12-05), not 2 months.
   {
     id: '8b week periods are weeks', tool: 'create_subscription_for_items',
     args: { customer_id: 'cust_acme_02', subscription_items: [item('basic-USD-monthly')], coupon_ids: ['WEEK2'] },
@@ -228,9 +230,9 @@ const ROWS: Row[] = [
       expect(day(r.subscription.coupons[0].apply_till)).toBe('2026-12-05');
     },
   },
-  // 8c. https://apidocs.chargebee.com/docs/api/coupons#coupon_apply_on "each_specified_item - The discount is applied to
-  // each of the item prices specified in item_constraints". 20% off the plan only: $49.00 × 20% = $9.80 off, not the
-  // setup fee's share.
+  // 8c. https://apidocs.chargebee.com/docs/api/coupons#coupon_apply_on "invoice_amount - The coupon is applied to the
+  // invoice sub_total. each_specified_item - The coupon is applied to the invoice.line_item.amount that corresponds to
+  // the item price specified". 20% off the plan only: $49.00 × 20% = $9.80 off, not the setup fee's share.
   {
     id: '8c apply_on each_specified_item discounts only those items', tool: 'create_subscription_for_items',
     args: { customer_id: 'cust_acme_02', subscription_items: [item('basic-USD-monthly'), item('setup-fee-USD')], coupon_ids: ['PLAN20'] },
@@ -252,9 +254,10 @@ const ROWS: Row[] = [
     },
     sandbox: (r) => expect(r.invoice).toBeUndefined(),
   },
-  // 9b. https://apidocs.chargebee.com/docs/api/subscriptions#create_subscription_for_items_start_date "The date/time at
-  // which the subscription is to start or has started. If not provided, the subscription starts immediately. … can be set
-  // to a value in the past. This is called backdating". Started 2026-11-11T12:00: the term runs to 2026-12-11.
+  // 9b. https://apidocs.chargebee.com/docs/api/subscriptions#create_subscription_for_items_start_date — start_date may be
+  // in the past ("backdating"; the cancel_at description on the same API uses the same words: "cancel_at can be set to a
+  // value in the past. This is called backdating."). Paraphrase for start_date. Started 2026-11-11T12:00: the term
+  // runs to 2026-12-11.
   {
     id: '9b a past start_date backdates the term', tool: 'create_subscription_for_items',
     args: { customer_id: 'cust_acme_02', subscription_items: [item('basic-USD-monthly')], start_date: NOW_S - 10 * DAY },
@@ -267,9 +270,9 @@ const ROWS: Row[] = [
       expect(day(r.subscription.current_term_end)).toBe('2026-12-11');
     },
   },
-  // 9c. https://apidocs.chargebee.com/docs/api/subscriptions#subscription_trial_start "Start of the trial period for the
-  // subscription. Presence of this value for future subscription implies the subscription will go into in_trial state
-  // when it starts." A future start (2026-12-01T12:00) with the plan's 14-day trial: first invoice at 2026-12-15.
+  // 9c. https://apidocs.chargebee.com/docs/api/subscriptions#subscription_trial_start — for a future subscription a
+  // trial_start means it goes into in_trial when it starts (paraphrase, not found verbatim in the stored corpus).
+  // A future start (2026-12-01T12:00) with the plan's 14-day trial: first invoice at 2026-12-15.
   {
     id: '9c a future start with a trial: the trial starts then', tool: 'create_subscription_for_items',
     args: { customer_id: 'cust_acme_02', subscription_items: [item('pro-USD-monthly')], start_date: NOW_S + 10 * DAY },
@@ -282,8 +285,9 @@ const ROWS: Row[] = [
       expect(day(r.subscription.next_billing_at)).toBe('2026-12-15');
     },
   },
-  // 9d. https://apidocs.chargebee.com/docs/api/item_prices#item_price_trial_end_action "cancel_subscription - The
-  // subscription cancels." A plan price whose trial ends by cancelling: no invoice is coming.
+  // 9d. https://apidocs.chargebee.com/docs/api/item_prices#item_price_trial_end_action (site_default,
+  // activate_subscription, cancel_subscription; paraphrase: cancel_subscription cancels the subscription when the trial
+  // ends). A plan price whose trial ends by cancelling: no invoice is coming.
   {
     id: '9d trial_end_action cancel_subscription: cancelled at trial end, no invoice', tool: 'create_subscription_for_items',
     args: { customer_id: 'cust_acme_02', subscription_items: [item('pro-trial-cancel-USD-monthly')] },
@@ -294,8 +298,8 @@ const ROWS: Row[] = [
     },
     sandbox: (r) => expect(r.subscription.trial_end_action).toBe('cancel_subscription'),
   },
-  // 9e. https://apidocs.chargebee.com/docs/api/invoices#invoice_status "posted - Indicates the invoice is not paid yet and
-  // the due date is in the future (applicable only when Net Terms is enabled)." Net 30: due 2026-12-21.
+  // 9e. https://apidocs.chargebee.com/docs/api/invoices#invoice_status "posted - Indicates the payment is not yet
+  // collected and will be in this state till the due date to indicate the due period". Net 30: due 2026-12-21.
   {
     id: '9e net-term invoices are posted, due later', tool: 'create_subscription_for_items',
     args: { customer_id: 'cust_acme_04', subscription_items: [item('basic-USD-monthly')] },
@@ -316,9 +320,9 @@ const ROWS: Row[] = [
     preview: (_e, m) => expect(m.credit?.total).toBe(9900 + 1667),
     sandbox: (r) => expect(sumCredits(r.credit_notes)).toBe(9900 + 1667),
   },
-  // 10b. https://www.chargebee.com/docs/2.0/credit-notes.html — "Refundable Credit Notes: … issued against paid
-  // invoices"; "Adjustment Credit Notes: … issued against invoices that are not paid". A partly paid invoice ($20.00
-  // paid of $49.00): $29.00 adjusts what is due, $20.00 is refundable.
+  // 10b. https://www.chargebee.com/docs/2.0/credit-notes.html — refundable credit notes are for what was paid,
+  // adjustment credit notes reduce what is still due (paraphrase; the partly paid split is this table's reading of it,
+  // see the report). A partly paid invoice ($20.00 paid of $49.00): $29.00 adjusts what is due, $20.00 is refundable.
   {
     id: '10b a partly paid invoice: adjustment for the due part, refundable for the paid part', tool: 'cancel_subscription_for_items',
     args: { subscription_id: 'sub_acme_21', cancel_option: 'immediately', credit_option_for_current_term_charges: 'full' },
@@ -332,9 +336,9 @@ const ROWS: Row[] = [
       expect(byType).toEqual({ adjustment: 2900, refundable: 2000 });
     },
   },
-  // 11. https://apidocs.chargebee.com/docs/api/customers#update_a_customer_auto_collection "on - Whenever an invoice is
-  // created, an automatic attempt to charge the customer's payment method is made." The sources differ on invoices already
-  // due (see the report); the preview must name them. Subscription-level auto_collection wins over the customer's
+  // 11. https://apidocs.chargebee.com/docs/api/customers#update_a_customer_auto_collection: on, invoices are charged
+  // automatically (paraphrase). The sources differ on invoices already due (issue 17; not re-verified here): the preview
+  // must say so and name them. Subscription-level auto_collection wins over the customer's
   // (https://apidocs.chargebee.com/docs/api/subscriptions#subscription_auto_collection "Defines whether payments need to
   // be collected automatically for this subscription. Overrides customer's auto-collection property.").
   {
@@ -444,9 +448,9 @@ describe('documented cases: PC 1.0 cancel_subscription without end_of_term cance
   });
 });
 
-// 12. Chargebee test sites' time machine (https://www.chargebee.com/docs/2.0/time-machine.html, "Time Machine lets
-// you … simulate the passage of time"): the sandbox's seed is anchored to its clock, so a seeded active term contains
-// today whatever today is, and a trial has not ended.
+// 12. Chargebee test sites' time machine (https://www.chargebee.com/docs/2.0/time-machine.html; paraphrase: it moves a
+// test site's time forward to see what billing does): the sandbox's seed is anchored to its clock, so a seeded active
+// term contains today whatever today is, and a trial has not ended.
 describe('documented cases: the seed follows the sandbox clock', () => {
   it('12 pinned to 2027-03-10: every running term contains today', async () => {
     const at = Date.UTC(2027, 2, 10, 8, 0, 0);
