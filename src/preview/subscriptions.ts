@@ -195,7 +195,13 @@ export async function cancelPreview(args: Args, t: TargetReader, pc: 1 | 2): Pro
     m.contract_term_end = day(contract.contract_end);
     m.renewals_until_cancel = { count: r.count, amount_each: recurring, total: r.count * recurring, first: day(r.first), last: day(r.last) };
   }
-  if (timing.immediate && invoices) Object.assign(m, settlement(args, invoices.filter(isDue), customer, card));
+  if (timing.immediate && invoices) {
+    Object.assign(m, settlement(args, invoices.filter(isDue), customer, card));
+    // Chargebee's estimate gives no figures for past-due invoices and refunds: these are this server's, said so.
+    if (m.source === 'estimate' && (m.receivables || m.refundable_credits?.refund)) {
+      m.not_included = [...(m.not_included ?? []), "the handling of past-due invoices and refundable credits (computed by this server from the subscription's invoices and the customer's balances)"];
+    }
+  }
 
   const label = `subscription ${quote(s.id)} of ${who(customer)} (${s.status}; recurring ${fmtMoney(recurring, cur)} ${period(s)} before discounts and tax)`;
   const sentences: string[] = [];
