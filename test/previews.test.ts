@@ -69,6 +69,8 @@ const CANCELS: CancelCase[] = [
   { name: 'paused, end_of_term: cancelled at once (no past date)', args: { subscription_id: 'sub_acme_09', cancel_option: 'end_of_term' }, expect: { status: 'cancelled', cancels_on: '2026-11-21' } },
   { name: 'paused, immediately with full credit: no running paid term', args: { subscription_id: 'sub_acme_09', cancel_option: 'immediately', credit_option_for_current_term_charges: 'full' }, expect: { status: 'cancelled', cancels_on: '2026-11-21' } },
   { name: 'non_renewing, immediately, prorated credit', args: { subscription_id: 'sub_acme_08', cancel_option: 'immediately', credit_option_for_current_term_charges: 'prorate' }, expect: { status: 'cancelled', cancels_on: '2026-11-21', credit: Math.round((9900 * (Date.UTC(2026, 11, 2) / 1000 - NOW_S)) / (30 * 86400)), creditType: 'refundable' } },
+  { name: 'payment_due term invoice, full credit: an adjustment of what is due', args: { subscription_id: 'sub_acme_19', cancel_option: 'immediately', credit_option_for_current_term_charges: 'full' }, expect: { status: 'cancelled', cancels_on: '2026-11-21', credit: 9900, creditType: 'adjustment' } },
+  { name: 'trial ending by cancellation, end_of_term: stays in_trial until the trial ends', args: { subscription_id: 'sub_acme_22', cancel_option: 'end_of_term' }, expect: { status: 'in_trial', cancels_on: '2026-11-29' } },
   { name: 'non_renewing, end_of_term: stays non_renewing', args: { subscription_id: 'sub_acme_08', cancel_option: 'end_of_term' }, expect: { status: 'non_renewing', cancels_on: '2026-12-02' } },
   { name: 'globex: 20% forever coupon, yearly plan + 2 per-unit addons, full credit (EUR)', connection: 'sandbox-globex', args: { subscription_id: 'sub_globex_01', cancel_option: 'immediately', credit_option_for_current_term_charges: 'full', connection_id: 'sandbox-globex' }, expect: { status: 'cancelled', cancels_on: '2026-11-21', credit: Math.round((249000 + 2 * 5000) * 0.8), creditType: 'refundable' } },
 ];
@@ -86,11 +88,12 @@ async function checkCancel(c: CancelCase, source: 'estimate' | 'local') {
     if (c.expect.credit === undefined) {
       expect(note).toBeUndefined();
       expect(money.credit).toBeNull();
-      expect(preview.effect).toMatch(/No credit/);
+      // Computed locally without a credit option, the site default decides and the preview says so.
+      expect(preview.effect).toMatch(money.credit_option === 'site default' && money.source === 'local' ? /site default credit option applies, which this server cannot read/ : /No credit/);
     } else {
       expect(note.total).toBe(c.expect.credit);
       expect(note.type).toBe(c.expect.creditType);
-      expect(money.credit).toEqual({ total: note.total, type: note.type, reference_invoice_id: note.reference_invoice_id });
+      expect(money.credit).toMatchObject({ total: note.total, type: note.type, reference_invoice_id: note.reference_invoice_id });
       const fmt = c.connection === 'sandbox-globex' ? eur : usd;
       expect(preview.effect).toContain(`of ${fmt(note.total)} for the recurring charges`);
     }
@@ -142,7 +145,8 @@ describe('cancel_subscription_for_items: the preview is what the write does', ()
 // Contract-term cancellations need contract_term_cancel_option in the tool's schema (catalogue fidelity work).
 const contractCases: CancelCase[] = [
   { name: 'contract term, terminate_immediately with full credit', args: { subscription_id: 'sub_acme_18', contract_term_cancel_option: 'terminate_immediately', credit_option_for_current_term_charges: 'full' }, expect: { status: 'cancelled', cancels_on: '2026-11-21', credit: 4900, creditType: 'refundable' } },
-  { name: 'contract term, end_of_contract_term', args: { subscription_id: 'sub_acme_18', contract_term_cancel_option: 'end_of_contract_term' }, expect: { status: 'non_renewing', cancels_on: '2027-06-01' } },
+  // The contract is set to cancel at its end; the subscription stays active and renews until then (documented-cases row 1).
+  { name: 'contract term, end_of_contract_term', args: { subscription_id: 'sub_acme_18', contract_term_cancel_option: 'end_of_contract_term' }, expect: { status: 'active', cancels_on: '2027-06-01' } },
   { name: 'contract term, end_of_subscription_billing_term', args: { subscription_id: 'sub_acme_18', contract_term_cancel_option: 'end_of_subscription_billing_term' }, expect: { status: 'non_renewing', cancels_on: '2026-12-01' } },
 ];
 
@@ -156,7 +160,8 @@ describe('contract terms (when the tool takes contract_term_cancel_option)', asy
     expect(money.source).toBe('estimate');
     expect(result.subscription.status).toBe(c.expect.status);
     expect(money.status_after).toBe(c.expect.status);
-    expect(day(result.subscription.cancelled_at)).toBe(c.expect.cancels_on);
+    if (c.expect.status === 'active') expect(result.subscription.contract_term.action_at_term_end).toBe('cancel');
+    else expect(day(result.subscription.cancelled_at)).toBe(c.expect.cancels_on);
     expect(money.cancels_on).toBe(c.expect.cancels_on);
     expect(result.credit_notes?.[0]?.total).toBe(c.expect.credit);
     expect(money.credit?.total).toBe(c.expect.credit);
@@ -169,7 +174,7 @@ interface CreateCase {
   name: string;
   args: Record<string, unknown>;
   connection?: string;
-  expect: { status: string; invoice?: number; invoiceStatus?: 'paid' | 'payment_due'; discount?: number; next?: string; unbilled?: number };
+  expect: { status: string; invoice?: number; invoiceStatus?: 'paid' | 'payment_due' | 'posted'; discount?: number; next?: string; unbilled?: number };
 }
 
 const item = (item_price_id: string, quantity?: number) => ({ item_price_id, ...(quantity ? { quantity } : {}) });
@@ -179,7 +184,13 @@ const CREATES: CreateCase[] = [
   { name: 'fixed coupon WELCOME10', args: { customer_id: 'cust_acme_02', subscription_items: [item('basic-USD-monthly')], coupon_ids: ['WELCOME10'] }, expect: { status: 'active', invoice: 3900, invoiceStatus: 'paid', discount: 1000, next: '2026-12-21' } },
   { name: '50% coupon on a yearly plan', args: { customer_id: 'cust_acme_03', subscription_items: [item('basic-USD-yearly')], coupon_ids: ['FIFTYOFF'] }, expect: { status: 'active', invoice: 24500, invoiceStatus: 'paid', discount: 24500, next: '2027-11-21' } },
   { name: 'auto_collection off on the subscription: invoice left payment_due', args: { customer_id: 'cust_acme_02', subscription_items: [item('basic-USD-monthly')], auto_collection: 'off' }, expect: { status: 'active', invoice: 4900, invoiceStatus: 'payment_due', next: '2026-12-21' } },
-  { name: 'customer on auto_collection off without a card: payment_due', args: { customer_id: 'cust_acme_04', subscription_items: [item('basic-USD-monthly', 2)] }, expect: { status: 'active', invoice: 4900, invoiceStatus: 'payment_due', next: '2026-12-21' } },
+  { name: 'customer on auto_collection off without a card, net 30: posted, due later', args: { customer_id: 'cust_acme_04', subscription_items: [item('basic-USD-monthly', 2)] }, expect: { status: 'active', invoice: 4900, invoiceStatus: 'posted', next: '2026-12-21' } },
+  { name: 'customer on auto_collection off without a card, no net terms: payment_due', args: { customer_id: 'cust_acme_10', subscription_items: [item('basic-USD-monthly')] }, expect: { status: 'active', invoice: 4900, invoiceStatus: 'payment_due', next: '2026-12-21' } },
+  { name: 'promotional credits: amount_due below total', args: { customer_id: 'cust_acme_14', subscription_items: [item('basic-USD-monthly')] }, expect: { status: 'active', invoice: 4900, invoiceStatus: 'paid', next: '2026-12-21' } },
+  { name: 'tiered addon ×15 with a flat plan', args: { customer_id: 'cust_acme_02', subscription_items: [item('basic-USD-monthly'), item('storage-tiered-USD-monthly', 15)] }, expect: { status: 'active', invoice: 4900 + 6500, invoiceStatus: 'paid', next: '2026-12-21' } },
+  { name: 'per-unit plan with 2 free units ×5', args: { customer_id: 'cust_acme_02', subscription_items: [item('team-USD-monthly', 5)] }, expect: { status: 'active', invoice: 3000, invoiceStatus: 'paid', next: '2026-12-21' } },
+  { name: 'coupon on the plan only (apply_on each_specified_item) with a setup charge', args: { customer_id: 'cust_acme_02', subscription_items: [item('basic-USD-monthly'), item('setup-fee-USD')], coupon_ids: ['PLAN20'] }, expect: { status: 'active', invoice: 9900 - 980, invoiceStatus: 'paid', discount: 980, next: '2026-12-21' } },
+  { name: 'future start with the plan\'s trial: first invoice at the trial end', args: { customer_id: 'cust_acme_02', subscription_items: [item('pro-USD-monthly')], start_date: Date.UTC(2026, 11, 1) / 1000 }, expect: { status: 'future', next: '2026-12-15' } },
   { name: 'plan price with its own 14-day trial: in_trial, no invoice', args: { customer_id: 'cust_acme_02', subscription_items: [item('pro-USD-monthly')] }, expect: { status: 'in_trial', next: '2026-12-05' } },
   { name: 'trial with a one-time setup charge: the charge is invoiced now, the plan at trial end', args: { customer_id: 'cust_acme_02', subscription_items: [item('pro-USD-monthly'), item('setup-fee-USD')] }, expect: { status: 'in_trial', invoice: 5000, invoiceStatus: 'paid', next: '2026-12-05' } },
   { name: 'active with a one-time setup charge: one invoice for both', args: { customer_id: 'cust_acme_02', subscription_items: [item('basic-USD-monthly'), item('setup-fee-USD')] }, expect: { status: 'active', invoice: 9900, invoiceStatus: 'paid', next: '2026-12-21' } },
@@ -207,9 +218,11 @@ async function checkCreate(c: CreateCase, source: 'estimate' | 'local') {
       expect(invoice.status).toBe(c.expect.invoiceStatus);
       const discount = (invoice.discounts ?? []).reduce((s: number, d: any) => s + d.amount, 0);
       expect(discount).toBe(c.expect.discount ?? 0);
-      expect(money.invoice_now).toEqual({ total: invoice.total, amount_due: invoice.total, discount, collection: invoice.status === 'paid' ? 'auto_collected' : 'payment_due' });
+      const charged = invoice.amount_paid - (invoice.status === 'paid' ? 0 : 0);
+      expect(money.invoice_now).toMatchObject({ total: invoice.total, amount_due: invoice.status === 'paid' ? charged : invoice.amount_due, discount, collection: invoice.status === 'paid' ? 'auto_collected' : 'payment_due', status: invoice.status });
       expect(preview.effect).toContain(`Now: an invoice of ${fmt(invoice.total)}`);
-      expect(preview.effect).toMatch(invoice.status === 'paid' ? /charged to "/ : /left payment_due/);
+      expect(preview.effect).toMatch(invoice.status === 'paid' ? /charged to "/ : invoice.status === 'posted' ? /posted: .* due on / : /left payment_due/);
+      if (invoice.credits_applied) expect(preview.effect).toContain(`${fmt(invoice.credits_applied)} of the customer's credits`);
     }
     if (money.next_invoice) {
       expect(money.next_invoice.date).toBe(day(sub.next_billing_at));
@@ -290,7 +303,7 @@ describe('when the gateway refuses the estimate, the preview computes locally an
     // Full credit of the term as invoiced, setup charge left out: the same as the write's credit note.
     expect(result.subscription.status).toBe('cancelled');
     expect(money.status_after).toBe('cancelled');
-    expect(money.credit).toEqual({ total: 4900, type: 'refundable', reference_invoice_id: result.credit_notes[0].reference_invoice_id });
+    expect(money.credit).toMatchObject({ total: 4900, type: 'refundable', reference_invoice_id: result.credit_notes[0].reference_invoice_id });
     expect(result.credit_notes[0].total).toBe(4900);
   });
 
@@ -301,7 +314,7 @@ describe('when the gateway refuses the estimate, the preview computes locally an
     expect(money.source).toBe('local');
     expect(preview.effect).toMatch(/Figures computed locally/);
     expect(preview.effect).toMatch(/Coupons: "WELCOME10 \(\$10\.00 off, one_time\)"/);
-    expect(money.invoice_now).toEqual({ total: result.invoice.total, amount_due: result.invoice.total, discount: 1000, collection: 'auto_collected' });
+    expect(money.invoice_now).toMatchObject({ total: result.invoice.total, amount_due: result.invoice.total, discount: 1000, collection: 'auto_collected', status: 'paid' });
     expect(result.invoice.total).toBe(3900);
   });
 
@@ -423,7 +436,7 @@ describe("the estimate requests use only the parameters Chargebee's spec gives t
 describe('sandbox: contract-term cancellations, estimate equal to the write', () => {
   it.each([
     ['terminate_immediately', { credit_option_for_current_term_charges: 'full' }, 'cancelled', 4900],
-    ['end_of_contract_term', {}, 'non_renewing', undefined],
+    ['end_of_contract_term', {}, 'active', undefined],
     ['specific_date', { cancel_at: String(Date.UTC(2027, 1, 1) / 1000) }, 'non_renewing', undefined],
     ['end_of_subscription_billing_term', {}, 'non_renewing', undefined],
   ] as const)('%s', async (option, extra, status, credit) => {
@@ -440,7 +453,7 @@ describe('sandbox: contract-term cancellations, estimate equal to the write', ()
     expect(done.subscription.status).toBe(status);
     expect(estimate.credit_note_estimates.map((n: any) => n.total)).toEqual(credit === undefined ? [] : [credit]);
     expect(done.credit_notes?.map((n: any) => n.total)).toEqual(credit === undefined ? undefined : [credit]);
-    if (option === 'end_of_contract_term') expect(day(done.subscription.cancelled_at)).toBe('2027-06-01');
+    if (option === 'end_of_contract_term') expect(done.subscription).toMatchObject({ next_billing_at: Date.UTC(2026, 11, 1) / 1000, contract_term: { action_at_term_end: 'cancel', contract_end: Date.UTC(2027, 5, 1) / 1000 } });
     if (option === 'end_of_subscription_billing_term') expect(day(done.subscription.cancelled_at)).toBe('2026-12-01');
     const refused = await h.sandboxFetch('/chargebee/api/v2/subscriptions/sub_acme_01/cancel_for_items', {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `contract_term_cancel_option=${option}`,

@@ -54,7 +54,7 @@ describe('the official SDK against the sandbox', () => {
       }
       offset = page.next_offset;
     } while (offset);
-    expect(new Set(seen).size).toBe(11);
+    expect(new Set(seen).size).toBe(15);
   });
 
   it('creates a subscription for items and cancels it', async () => {

@@ -226,7 +226,7 @@ describe('connections', () => {
     const globex = await cb('GET', '/customers', { query: { limit: '100' }, connection: 'sandbox-globex' });
     expect(acme.text).toBe(acmeExplicit.text);
     const ids = (r: Reply) => r.body.list.map((e: { customer: { id: string } }) => e.customer.id);
-    expect(ids(acme)).toHaveLength(13);
+    expect(ids(acme)).toHaveLength(16);
     expect(ids(globex)).toHaveLength(6);
     expect(ids(globex).every((id: string) => id.startsWith('cust_globex_'))).toBe(true);
     expect((await cb('GET', '/item_prices/starter-EUR-monthly', { connection: 'sandbox-globex' })).body.item_price).toMatchObject({ price: 2900, currency_code: 'EUR' });
@@ -282,7 +282,7 @@ describe('lists, filters and pagination', () => {
     const r = await cb('GET', '/subscriptions', { query: 'limit=100&status[in]=["active","in_trial"]' });
     expect(r.status).toBe(200);
     const statuses = r.body.list.map((e: { subscription: { status: string } }) => e.subscription.status);
-    expect(statuses.length).toBe(11);
+    expect(statuses.length).toBe(15);
     expect(statuses.every((s: string) => s === 'active' || s === 'in_trial')).toBe(true);
     expect(r.body.list[0]).toHaveProperty('customer');
     // The same filter percent-encoded, as URLSearchParams sends it.
@@ -293,7 +293,7 @@ describe('lists, filters and pagination', () => {
   it('filters by created_at[after], email[is], item_price_id and numbers', async () => {
     const after = Date.UTC(2026, 0, 1) / 1000;
     const recent = await cb('GET', '/customers', { query: { 'created_at[after]': String(after) } });
-    expect(recent.body.list.map((e: { customer: { id: string } }) => e.customer.id)).toEqual(['cust_acme_13', 'cust_acme_12', 'cust_acme_11']);
+    expect(recent.body.list.map((e: { customer: { id: string } }) => e.customer.id)).toEqual(['cust_acme_16', 'cust_acme_15', 'cust_acme_14', 'cust_acme_13', 'cust_acme_12', 'cust_acme_11']);
 
     const ada = await cb('GET', '/customers', { query: { 'email[is]': 'ada@analytical.example' } });
     expect(ada.body.list).toHaveLength(1);
@@ -313,21 +313,21 @@ describe('lists, filters and pagination', () => {
 
     const between = await cb('GET', '/invoices', { query: `date[between]=[${ANCHOR_S},${DEC_1_S}]&limit=100` });
     expect(between.body.list.every((e: { invoice: { date: number } }) => e.invoice.date >= ANCHOR_S && e.invoice.date <= DEC_1_S)).toBe(true);
-    expect((await cb('GET', '/items', { query: { 'type[is]': 'addon' } })).body.list.map((e: { item: { id: string } }) => e.item.id)).toEqual(['extra-seats']);
+    expect((await cb('GET', '/items', { query: { 'type[is]': 'addon' } })).body.list.map((e: { item: { id: string } }) => e.item.id)).toEqual(['extra-seats', 'storage', 'volume-seats', 'support', 'sms']);
   });
 
   it('pages with next_offset passed back unchanged, without overlap, until it is absent', async () => {
     const { ids, offsets } = await allPages('/customers', { limit: '5' });
-    expect(ids).toHaveLength(13);
-    expect(new Set(ids).size).toBe(13);
-    expect(ids[0]).toBe('cust_acme_13'); // default order: created_at desc
-    expect(offsets).toHaveLength(2);
+    expect(ids).toHaveLength(16);
+    expect(new Set(ids).size).toBe(16);
+    expect(ids[0]).toBe('cust_acme_16'); // default order: created_at desc
+    expect(offsets).toHaveLength(3);
     for (const o of offsets) expect(o).toMatch(/^\["\d+","\d+"\]$/);
 
     const asc = await allPages('/customers', { limit: '4', 'sort_by[asc]': 'created_at' });
     expect(asc.ids).toEqual([...ids].reverse());
     const subs = await allPages('/subscriptions', { limit: '3', 'sort_by[desc]': 'updated_at' });
-    expect(new Set(subs.ids).size).toBe(18);
+    expect(new Set(subs.ids).size).toBe(22);
     const firstPage = await cb('GET', '/customers');
     expect(firstPage.body.list).toHaveLength(10); // default limit
   });
@@ -451,8 +451,11 @@ describe('subscriptions (Product Catalog 2.0)', () => {
   });
 
   it('bills customers without a card as payment_due; trials and future starts without an invoice', async () => {
-    const due = await cb('POST', '/customers/cust_acme_04/subscription_for_items', { form: { 'subscription_items[item_price_id][0]': 'basic-USD-monthly' } });
+    const due = await cb('POST', '/customers/cust_acme_10/subscription_for_items', { form: { 'subscription_items[item_price_id][0]': 'basic-USD-monthly' } });
     expect(due.body.invoice).toMatchObject({ status: 'payment_due', amount_due: 4900, dunning_status: 'in_progress' });
+    // Under net terms (30 days) an unpaid invoice is posted, due later.
+    const net = await cb('POST', '/customers/cust_acme_04/subscription_for_items', { form: { 'subscription_items[item_price_id][0]': 'basic-USD-monthly' } });
+    expect(net.body.invoice).toMatchObject({ status: 'posted', amount_due: 4900, due_date: net.body.invoice.date + 30 * 86400 });
     expect(due.body.card).toBeUndefined();
 
     const trialEnd = Math.floor(T_NOW / 1000) + 14 * 86400;

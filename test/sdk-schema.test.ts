@@ -137,7 +137,7 @@ const SANDBOX_OPERATIONS = [
   'customer.list', 'customer.create', 'customer.retrieve', 'customer.update',
   'subscription.createWithItems', 'subscription.list', 'subscription.retrieve', 'subscription.cancelForItems',
   'item.list', 'item.retrieve', 'itemPrice.list', 'itemPrice.retrieve',
-  'invoice.list', 'invoice.retrieve', 'invoice.pdf',
+  'invoice.list', 'invoice.retrieve', 'invoice.pdf', 'creditNote.list', 'creditNote.retrieve',
   'hostedPage.checkoutNewForItems', 'portalSession.create',
   'export.retrieve', 'export.revenueRecognition', 'export.deferredRevenue', 'export.coupons', 'export.customers',
   'export.subscriptions', 'export.invoices', 'export.creditNotes', 'export.transactions', 'export.orders',

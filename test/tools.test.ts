@@ -29,7 +29,7 @@ describe('reads', () => {
     const p2 = await ok('list_customers', { limit: 10, offset: p1.next_offset });
     const ids1 = p1.customers.map((c: any) => c.id);
     const ids2 = p2.customers.map((c: any) => c.id);
-    expect(ids2.length).toBe(3);
+    expect(ids2.length).toBe(6);
     expect(ids1.filter((i: string) => ids2.includes(i))).toEqual([]);
     expect(p2.next_offset).toBeUndefined();
     const [, second] = (await h.requests()).filter((r) => r.path.endsWith('/customers'));
@@ -68,7 +68,7 @@ describe('reads', () => {
 
   it('list_items and list_item_prices expose the catalogue with prices in cents', async () => {
     const items = await ok('list_items', { type: { is: 'plan' }, status: { is: 'active' } });
-    expect(items.items.map((i: any) => i.id).sort()).toEqual(['basic', 'pro']);
+    expect(items.items.map((i: any) => i.id).sort()).toEqual(['basic', 'pro', 'team']);
     const prices = await ok('list_item_prices', { item_id: { in: ['basic'] }, limit: 20 });
     expect(prices.item_prices.find((p: any) => p.id === 'basic-USD-monthly')).toMatchObject({ price: 4900, currency_code: 'USD' });
   });
@@ -179,9 +179,14 @@ describe('writes: preview, confirm, replay', () => {
     expect(p).toMatchObject({ status: 'confirmation_required', action: 'cancel_subscription_for_items', connection_id: 'sandbox-acme' });
     expect(Date.parse(p.expires_at)).toBeGreaterThan(Date.now());
     expect(p.target.customer).toMatchObject({ id: 'cust_acme_01', name: 'Ada Lovelace', email: 'ada@analytical.example' });
-    expect(p.target.subscription).toMatchObject({ id: 'sub_acme_01', status: 'active', current_term_end: '2026-12-01', recurring_amount: '$49.00 per month before discounts and tax' });
-    expect(p.target.money).toMatchObject({ source: 'estimate', status_after: 'non_renewing', cancels_on: '2026-12-01', credit: null });
-    expect(p.effect).toMatch(/on 2026-12-01 \(the end of the current term\): until then it is non_renewing/);
+    // The seed is anchored to the sandbox's clock: the seeded monthly term started 20 days before today.
+    const termEnd = p.target.subscription.current_term_end;
+    const start = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 20 * 86_400_000);
+    start.setUTCMonth(start.getUTCMonth() + 1);
+    expect(termEnd).toBe(start.toISOString().slice(0, 10));
+    expect(p.target.subscription).toMatchObject({ id: 'sub_acme_01', status: 'active', recurring_amount: '$49.00 per month before discounts and tax' });
+    expect(p.target.money).toMatchObject({ source: 'estimate', status_after: 'non_renewing', cancels_on: termEnd, credit: null });
+    expect(p.effect).toContain(`on ${termEnd} (the end of the current term): until then it is non_renewing`);
     expect(p.effect).toMatch(/No credit or refund/);
     expect(await posts()).toEqual([]);
 

@@ -8,7 +8,7 @@ import {
   type HttpResponse,
 } from './http.js';
 import { invoicePdf } from './invoices.js';
-import { COUPONS, CUSTOMERS, INVOICES, ITEM_PRICES, ITEMS, listHandler, retrieveHandler, SUBSCRIPTIONS } from './lists.js';
+import { COUPONS, CREDIT_NOTES, CUSTOMERS, INVOICES, ITEM_PRICES, ITEMS, listHandler, retrieveHandler, SUBSCRIPTIONS } from './lists.js';
 import { knownParamsFor, unknownParams, withKnownParams } from './params.js';
 import type { Env, Site } from './store.js';
 import {
@@ -55,6 +55,8 @@ const ROUTES: [method: string, pattern: string, handler: Handler][] = [
   ['GET', 'items/:id', retrieveHandler(ITEMS)],
   ['GET', 'item_prices', listHandler(ITEM_PRICES)],
   ['GET', 'item_prices/:id', retrieveHandler(ITEM_PRICES)],
+  ['GET', 'credit_notes', listHandler(CREDIT_NOTES)],
+  ['GET', 'credit_notes/:id', retrieveHandler(CREDIT_NOTES)],
   ['GET', 'invoices', listHandler(INVOICES)],
   ['GET', 'invoices/:id', retrieveHandler(INVOICES)],
   ['POST', 'invoices/:id/pdf', invoicePdf],

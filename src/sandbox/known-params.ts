@@ -36,6 +36,10 @@ export const KNOWN_PARAMS: Readonly<Record<string, string>> = {
     'line_items_limit line_items_offset line_item[subscription_id,customer_id]',
   'POST /invoices/{}/pdf':
     'disposition_type',
+  'GET /credit_notes':
+    'limit offset include_deleted id customer_id subscription_id reference_invoice_id type reason_code create_reason_code status date total price_type amount_allocated amount_refunded amount_available voided_at updated_at sort_by[asc,desc] channel einvoice[status]',
+  'GET /credit_notes/{}':
+    'line_items_limit line_items_offset line_item[subscription_id,customer_id]',
   'POST /hosted_pages/checkout_new_for_items':
     'layout business_entity_id billing_cycles mandatory_items_to_remove terms_to_charge billing_alignment_mode coupon_ids redirect_url cancel_url pass_thru_content allow_offline_payment_methods subscription[id,trial_end,setup_fee,start_date,coupon,auto_collection,offline_payment_method,invoice_notes,po_number,contract_term_billing_cycle_on_renewal] customer[id,email,first_name,last_name,company,phone,locale,taxability,vat_number,vat_number_prefix,is_einvoice_enabled,entity_identifier_scheme,entity_identifier_standard,einvoicing_method] card[gateway,gateway_account_id] billing_address[first_name,last_name,email,company,phone,line1,line2,line3,city,state_code,state,zip,country,validation_status] shipping_address[first_name,last_name,email,company,phone,line1,line2,line3,city,state_code,state,zip,country,validation_status] contract_term[action_at_term_end,cancellation_cutoff_period] subscription_items[item_price_id,quantity,quantity_in_decimal,unit_price,unit_price_in_decimal,billing_cycles,trial_end,service_period_days,charge_on_event,charge_once,item_type,charge_on_option] discounts[apply_on,duration_type,percentage,amount,period,period_unit,included_in_mrr,item_price_id,quantity] item_tiers[item_price_id,starting_unit,ending_unit,price,starting_unit_in_decimal,ending_unit_in_decimal,price_in_decimal,pricing_type,package_size] entity_identifiers[id,scheme,value,operation,standard]',
   'POST /portal_sessions':

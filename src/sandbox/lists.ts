@@ -1,13 +1,13 @@
 /** One generic list handler and one generic retrieve handler, parameterised per resource. */
 import {
-  CUSTOMER_FILTERS, INVOICE_FILTERS, ITEM_FILTERS, ITEM_PRICE_FILTERS, SUBSCRIPTION_FILTERS, SUBSCRIPTION_ITEM_FILTERS,
+  CREDIT_NOTE_FILTERS, CUSTOMER_FILTERS, INVOICE_FILTERS, ITEM_FILTERS, ITEM_PRICE_FILTERS, SUBSCRIPTION_FILTERS, SUBSCRIPTION_ITEM_FILTERS,
 } from './catalog.js';
 import type { Call } from './chargebee.js';
 import { matchesAll, str, type Conditions, type FilterSpec } from './filters.js';
 import { notFound, paramError } from './http.js';
 import { boolean, choice, decode, integer, object, text, type Fields, type Schema } from './params.js';
 import type { Collection, Row, Site } from './store.js';
-import type { Coupon, Customer, Invoice, Item, ItemPrice, Subscription } from './types.js';
+import type { Coupon, CreditNote, Customer, Invoice, Item, ItemPrice, Subscription } from './types.js';
 
 interface ListSpec<T extends { id: string }> {
   /** Resource name in messages: `Customer cust_x not found`. */
@@ -86,6 +86,15 @@ export const INVOICES: ListSpec<Invoice> = {
   sortable: ['date', 'updated_at'],
   order: 'date',
   entry: (invoice) => ({ invoice }),
+};
+
+export const CREDIT_NOTES: ListSpec<CreditNote> = {
+  label: 'Credit note',
+  collection: (site) => site.creditNotes,
+  filters: CREDIT_NOTE_FILTERS,
+  sortable: ['date'],
+  order: 'date',
+  entry: (credit_note) => ({ credit_note }),
 };
 
 const DEFAULT_LIMIT = 10;

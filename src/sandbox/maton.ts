@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { handleChargebee, type ChargebeeRequest } from './chargebee.js';
 import { chargebeeErrorResponse, matonError, plainJson, type HttpResponse } from './http.js';
 import { seedSite } from './seed.js';
+import { runDueCancellations } from './billing.js';
 import type { Env, Site } from './store.js';
 
 export const SANDBOX_CONNECTIONS = ['sandbox-acme', 'sandbox-globex'] as const;
@@ -38,14 +39,15 @@ const connectUrl = (token = randomBytes(16).toString('hex')) => `https://connect
 export class Connections {
   private readonly byId = new Map<string, { connection: Connection; site?: Site }>();
 
-  constructor() {
+  /** `today`: the sandbox clock (Unix seconds) the seed is anchored to. */
+  constructor(today: number) {
     for (const id of SANDBOX_CONNECTIONS) {
       this.byId.set(id, {
         connection: {
           connection_id: id, status: 'ACTIVE', creation_time: CREATED[id], last_updated_time: CREATED[id],
           url: connectUrl(id), app: 'chargebee', metadata: {},
         },
-        site: seedSite(id),
+        site: seedSite(id, today),
       });
     }
   }
@@ -131,5 +133,7 @@ export function handleGateway(connections: Connections, env: Env, req: GatewayRe
   }
   if (!req.rawPath.startsWith(CHARGEBEE_PREFIX)) return chargebeeErrorResponse(404);
   const chargebeeRequest: ChargebeeRequest = { ...req, subPath: req.rawPath.slice(CHARGEBEE_PREFIX.length) };
+  // Time has passed since the last request (or the clock was moved): scheduled cancellations fall due.
+  runDueCancellations(site, env);
   return handleChargebee(site, env, chargebeeRequest);
 }

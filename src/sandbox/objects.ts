@@ -1,7 +1,7 @@
 /** Constructors and lifecycle rules for Chargebee objects, shared by the seed data and the write handlers. */
 import { randomBytes } from 'node:crypto';
 import type {
-  BillingAddress, Card, Coupon, CreditNote, Customer, Invoice, InvoiceStatus, ItemPrice, LineItem, Meta, Subscription,
+  Tier, BillingAddress, Card, Coupon, CreditNote, Customer, Invoice, InvoiceStatus, ItemPrice, LineItem, Meta, Subscription,
   SubscriptionItem,
 } from './types.js';
 
@@ -90,15 +90,43 @@ export function attachCard(customer: Customer, cardType: keyof typeof CARD_IIN, 
 
 // ---------------------------------------------------------------- subscriptions
 
-/** What one term of an item costs: a flat fee is billed once whatever the quantity; per unit, unit price × quantity. */
-export function itemAmount(pricingModel: ItemPrice['pricing_model'], unitPrice: number, quantity: number): number {
-  return pricingModel === 'flat_fee' ? unitPrice : unitPrice * quantity;
+/** One tier's charge for `units` of it: per unit, a flat price, or whole packages (rounded up). */
+function tierCharge(t: Tier, units: number): number {
+  if (units <= 0) return 0;
+  if (t.pricing_type === 'flat_fee') return t.price;
+  if (t.pricing_type === 'package') return Math.ceil(units / Math.max(1, t.package_size ?? 1)) * t.price;
+  return t.price * units;
+}
+
+/**
+ * What one term of an item costs (Chargebee's pricing models): only the quantity above the price's
+ * `free_quantity` is charged; flat_fee is billed once whatever the quantity; per_unit is unit price ×
+ * quantity; tiered takes the units from successive tiers, lowest first; volume prices every unit at the
+ * tier the quantity falls in; stairstep charges the flat price of that tier.
+ */
+export function itemAmount(price: Pick<ItemPrice, 'pricing_model' | 'tiers' | 'free_quantity'>, unitPrice: number, quantity: number): number {
+  const units = Math.max(0, quantity - (price.free_quantity ?? 0));
+  const tiers = price.tiers ?? [];
+  switch (price.pricing_model) {
+    case 'flat_fee':
+      return unitPrice;
+    case 'tiered':
+      return tiers.reduce((sum, t) => sum + tierCharge(t, Math.min(units, t.ending_unit ?? Infinity) - t.starting_unit + 1), 0);
+    case 'volume':
+    case 'stairstep': {
+      const t = tiers.find((x) => units >= x.starting_unit && units <= (x.ending_unit ?? Infinity));
+      if (!t) return 0;
+      return price.pricing_model === 'stairstep' ? t.price : tierCharge(t, units);
+    }
+    default:
+      return unitPrice * units;
+  }
 }
 
 export function subscriptionItem(price: ItemPrice, quantity = 1, unitPrice = price.price): SubscriptionItem {
   const item: SubscriptionItem = {
     item_price_id: price.id, item_id: price.item_id, item_type: price.item_type, quantity, unit_price: unitPrice,
-    amount: itemAmount(price.pricing_model, unitPrice, quantity), free_quantity: 0, object: 'subscription_item',
+    amount: itemAmount(price, unitPrice, quantity), free_quantity: price.free_quantity ?? 0, object: 'subscription_item',
   };
   if (price.item_type === 'charge') Object.assign(item, { charge_once: true, charge_on_option: 'immediately' });
   return item;
@@ -135,7 +163,8 @@ export function newSubscription(base: SubscriptionBase, status: 'future' | 'in_t
     mrr: 0, exchange_rate: 1, base_currency_code: base.plan.currency_code,
   };
   if (status === 'future') {
-    Object.assign(sub, { start_date: at, next_billing_at: at, trial_end: trialEnd });
+    // A future subscription with a trial goes into in_trial when it starts; its first invoice is at the trial end.
+    Object.assign(sub, { start_date: at, next_billing_at: trialEnd ?? at, trial_start: trialEnd === undefined ? undefined : at, trial_end: trialEnd });
   } else if (status === 'in_trial') {
     Object.assign(sub, { trial_start: at, trial_end: trialEnd, current_term_start: at, current_term_end: trialEnd, next_billing_at: trialEnd, started_at: at });
   } else {
@@ -212,6 +241,22 @@ export function couponDiscount(coupon: Coupon, subTotal: number): number {
   return Math.min(off, subTotal);
 }
 
+const LINE_TYPE = { plan_item_price: 'plan', addon_item_price: 'addon', charge_item_price: 'charge' } as const;
+
+/** Does a coupon discount this line? `invoice_amount`: every line; `each_specified_item`: the items its constraints name. */
+export function couponCovers(coupon: Coupon, line: LineItem): boolean {
+  if (coupon.apply_on !== 'each_specified_item') return true;
+  const type = LINE_TYPE[line.entity_type as keyof typeof LINE_TYPE];
+  const c = coupon.item_constraints?.find((x) => x.item_type === type);
+  if (!c || c.constraint === 'none') return false;
+  return c.constraint === 'all' || (c.item_price_ids ?? []).includes(line.entity_id);
+}
+
+/** The end of a limited-period coupon that first applied at `from`: its period in its unit (months by default). */
+export function couponEnd(coupon: Coupon, from: number): number {
+  return addPeriod(from, coupon.period_unit ?? 'month', coupon.period ?? coupon.duration_month ?? 1);
+}
+
 export interface InvoiceArgs {
   id: string;
   customer: Customer;
@@ -228,9 +273,10 @@ export interface InvoiceArgs {
 export function newInvoice(a: InvoiceArgs): Invoice {
   const subTotal = a.lines.reduce((sum, l) => sum + l.amount, 0);
   const discounts = (a.coupons ?? []).map((c) => ({
-    amount: couponDiscount(c, subTotal), description: c.invoice_name, entity_type: 'document_level_coupon' as const,
+    amount: couponDiscount(c, a.lines.filter((l) => couponCovers(c, l)).reduce((sum, l) => sum + l.amount, 0)),
+    description: c.invoice_name, entity_type: c.apply_on === 'each_specified_item' ? 'item_level_coupon' as const : 'document_level_coupon' as const,
     entity_id: c.id, object: 'discount' as const,
-  }));
+  })).filter((d) => d.amount > 0);
   const total = subTotal - discounts.reduce((sum, d) => sum + d.amount, 0);
   const status: InvoiceStatus = total === 0 && a.status !== 'voided' ? 'paid' : a.status;
   const open = status === 'payment_due' || status === 'not_paid' || status === 'posted';
@@ -281,12 +327,14 @@ export interface CreditNoteArgs {
   date: number;
   version: number;
   reasonCode?: string;
+  /** Default: refundable against a paid invoice, else adjustment. */
+  type?: 'refundable' | 'adjustment';
 }
 
 /** Credit for the unused part of a cancelled term: refundable against a paid invoice, else an adjustment. */
 export function newCreditNote(a: CreditNoteArgs): CreditNote {
   const total = a.lines.reduce((sum, l) => sum + l.amount, 0);
-  const refundable = a.invoice?.status === 'paid';
+  const refundable = a.type ? a.type === 'refundable' : a.invoice?.status === 'paid';
   return {
     id: a.id,
     customer_id: a.subscription.customer_id,

@@ -1,16 +1,28 @@
 /**
- * Deterministic seed data of the two sandbox sites. Timestamps are fixed dates around the anchor
- * 2026-11-01T00:00:00Z: nothing here depends on the real clock, so every reset yields the same data.
+ * Deterministic seed data of the two sandbox sites, anchored to the sandbox's clock at reset. The dates
+ * below are written as they are when the sandbox's today is 2026-11-21 (REFERENCE_TODAY); at reset every
+ * date moves by whole days so that the reference day becomes the sandbox's today. So running terms
+ * contain today and trials have not ended, whatever the clock says, and the same clock gives the same data.
  */
 import {
   addPeriod, attachCard, cancelNow, lineItems, newCustomer, newInvoice, newSubscription, scheduleCancel,
   subscriptionItem, type CustomerInput,
 } from './objects.js';
 import { emptySite, type Site } from './store.js';
-import type { Coupon, InvoiceStatus, ItemPrice, ItemType, Status, SubscriptionStatus } from './types.js';
+import type {
+  Coupon, Customer, InvoiceStatus, ItemPrice, ItemType, PricingModel, Status, Subscription, SubscriptionStatus, Tier,
+} from './types.js';
 
-/** Unix seconds of a UTC date, `'2026-11-01'`. */
-const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
+const tier = (starting_unit: number, ending_unit: number | undefined, price: number, extra: Partial<Tier> = {}): Tier => ({ starting_unit, ending_unit, price, ...extra, object: 'tier' });
+
+const DAY_S = 86_400;
+/** The sandbox's today for which the dates below are written. */
+const REFERENCE_TODAY = Date.parse('2026-11-21T00:00:00Z') / 1000;
+/** Whole days (in seconds) between REFERENCE_TODAY and the sandbox's today; set by seedSite. */
+let shift = 0;
+
+/** Unix seconds of a seed date (`'2026-11-01'`), moved to the sandbox's clock. */
+const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000 + shift;
 
 interface SiteSeed {
   connectionId: string;
@@ -19,13 +31,17 @@ interface SiteSeed {
   family: { id: string; name: string };
   /** [id, type, name, status] */
   items: [string, ItemType, string, Status?][];
-  /** [id, item id, per-unit?, price in cents, period unit (none for a charge), status, trial days] */
-  prices: [string, string, 'flat_fee' | 'per_unit', number, ItemPrice['period_unit'], Status?, number?][];
-  coupons: Pick<Coupon, 'id' | 'name' | 'discount_type' | 'discount_percentage' | 'discount_amount' | 'duration_type' | 'duration_month'>[];
+  /** [id, item id, pricing model, price in cents, period unit (none for a charge), status, trial days, tiers / free quantity / trial end action] */
+  prices: [string, string, PricingModel, number, ItemPrice['period_unit'], Status?, number?, Pick<Partial<ItemPrice>, 'name' | 'tiers' | 'free_quantity' | 'trial_end_action'>?][];
+  coupons: (Pick<Coupon, 'id' | 'name' | 'discount_type' | 'discount_percentage' | 'discount_amount' | 'duration_type' | 'duration_month'> & Partial<Pick<Coupon, 'period' | 'period_unit' | 'apply_on' | 'item_constraints'>>)[];
   customers: CustomerSeed[];
   subscriptions: SubscriptionSeed[];
-  /** Chronological; ids `inv_<slug>_0001`… in this order: a subscription's term invoice or a one-off charge. */
-  invoiceRows: [owner: { sub: number } | { customer: number; charge: string }, date: string, status: InvoiceStatus][];
+  /**
+   * Ids `inv_<slug>_0001`… in this order: a subscription's term invoice or a one-off charge. `only`: the
+   * invoice bills only these items (a mid-term change), `amount` its prorated amount to the term end;
+   * `paid`: a partly paid invoice's amount paid.
+   */
+  invoiceRows: [owner: { sub: number; only?: string[]; amount?: number; paid?: number } | { customer: number; charge: string }, date: string, status: InvoiceStatus][];
 }
 
 interface CustomerSeed extends CustomerInput {
@@ -37,6 +53,8 @@ interface CustomerSeed extends CustomerInput {
   /** [line1, city, state code, zip, country] */
   address: [string, string, string | undefined, string, string];
   card?: ['visa' | 'mastercard' | 'american_express', string, [number, number]];
+  /** Balances applied to new invoices before anything is charged. */
+  balances?: Partial<Pick<Customer, 'promotional_credits' | 'refundable_credits' | 'excess_payments'>>;
 }
 
 interface SubscriptionSeed {
@@ -57,6 +75,7 @@ interface SubscriptionSeed {
   autoCollection?: 'on' | 'off';
   /** A contract term of `cycles` billing periods from `start`. */
   contract?: { start: string; cycles: number };
+  trialEndAction?: Subscription['trial_end_action'];
 }
 
 const ACME: SiteSeed = {
@@ -70,6 +89,11 @@ const ACME: SiteSeed = {
     ['extra-seats', 'addon', 'Extra Seats'],
     ['setup-fee', 'charge', 'Setup Fee'],
     ['legacy', 'plan', 'Legacy', 'archived'],
+    ['storage', 'addon', 'Storage'],
+    ['volume-seats', 'addon', 'Volume Seats'],
+    ['support', 'addon', 'Support'],
+    ['sms', 'addon', 'SMS'],
+    ['team', 'plan', 'Team'],
   ],
   prices: [
     ['basic-USD-monthly', 'basic', 'flat_fee', 4900, 'month'],
@@ -79,10 +103,22 @@ const ACME: SiteSeed = {
     ['extra-seats-USD-monthly', 'extra-seats', 'per_unit', 1000, 'month'],
     ['setup-fee-USD', 'setup-fee', 'flat_fee', 5000, undefined],
     ['legacy-USD-monthly', 'legacy', 'flat_fee', 2900, 'month', 'archived'],
+    // Every pricing model, with tiers: tiered (units from successive tiers), volume (the tier the total falls in prices
+    // every unit), stairstep (a flat price per tier), package (whole packages of 100), per unit with free units.
+    ['storage-tiered-USD-monthly', 'storage', 'tiered', 0, 'month', 'active', undefined, { tiers: [tier(1, 10, 500), tier(11, undefined, 300)] }],
+    ['seats-volume-USD-monthly', 'volume-seats', 'volume', 0, 'month', 'active', undefined, { tiers: [tier(1, 10, 800), tier(11, undefined, 600)] }],
+    ['support-stairstep-USD-monthly', 'support', 'stairstep', 0, 'month', 'active', undefined, { tiers: [tier(1, 10, 5000), tier(11, 20, 9000), tier(21, undefined, 12000)] }],
+    ['sms-package-USD-monthly', 'sms', 'tiered', 0, 'month', 'active', undefined, { tiers: [tier(1, undefined, 2000, { pricing_type: 'package', package_size: 100 })] }],
+    ['team-USD-monthly', 'team', 'per_unit', 1000, 'month', 'active', undefined, { free_quantity: 2 }],
+    // A plan price whose trial ends by cancelling the subscription.
+    ['pro-trial-cancel-USD-monthly', 'pro', 'flat_fee', 9900, 'month', 'active', 14, { name: 'Pro USD Monthly, trial ends by cancelling', trial_end_action: 'cancel_subscription' }],
   ],
   coupons: [
-    { id: 'FIFTYOFF', name: '50% off for 3 months', discount_type: 'percentage', discount_percentage: 50, duration_type: 'limited_period', duration_month: 3 },
+    { id: 'FIFTYOFF', name: '50% off for 3 months', discount_type: 'percentage', discount_percentage: 50, duration_type: 'limited_period', duration_month: 3, period: 3, period_unit: 'month' },
     { id: 'WELCOME10', name: '$10 off the first invoice', discount_type: 'fixed_amount', discount_amount: 1000, duration_type: 'one_time' },
+    { id: 'HALF1M', name: '50% off for 1 month', discount_type: 'percentage', discount_percentage: 50, duration_type: 'limited_period', duration_month: 1, period: 1, period_unit: 'month' },
+    { id: 'WEEK2', name: '20% off for 2 weeks', discount_type: 'percentage', discount_percentage: 20, duration_type: 'limited_period', period: 2, period_unit: 'week' },
+    { id: 'PLAN20', name: '20% off the plan', discount_type: 'percentage', discount_percentage: 20, duration_type: 'forever', apply_on: 'each_specified_item', item_constraints: [{ item_type: 'plan', constraint: 'all' }] },
   ],
   customers: [
     { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@analytical.example', company: 'Analytical Engines Ltd', phone: '+44 20 7946 0101', created: '2025-02-03', address: ['12 St James’s Square', 'London', undefined, 'SW1Y 4JH', 'GB'], card: ['visa', '4242', [12, 2028]], meta_data: { segment: 'enterprise', source: 'demo' }, cf_region: 'emea' },
@@ -98,6 +134,10 @@ const ACME: SiteSeed = {
     { first_name: 'Emmy', last_name: 'Noether', email: 'emmy@symmetry.example', company: 'Symmetrie GmbH', phone: '+49 551 5550111', created: '2026-01-19', address: ['Bunsenstraße 3', 'Göttingen', undefined, '37073', 'DE'], card: ['visa', '0011', [2, 2029]], meta_data: { language: 'de' }, cf_region: 'emea' },
     { first_name: 'Kurt', last_name: 'Gödel', email: 'kurt@incompleteness.example', company: 'Unvollständigkeit Institut', phone: '+43 1 5550112', created: '2026-03-08', address: ['Josefstädter Straße 43', 'Wien', undefined, '1080', 'AT'], card: ['mastercard', '0012', [7, 2028]], cf_region: 'emea' },
     { first_name: 'Dorothy', last_name: 'Vaughan', email: 'dorothy@west-computing.example', company: 'West Computing Unit', phone: '+1 757 555 0113', created: '2026-06-21', address: ['8 Wythe Creek Road', 'Hampton', 'VA', '23666', 'US'], card: ['visa', '0013', [10, 2030]], cf_region: 'amer' },
+    // Balances applied to new invoices (so amount_due is below total).
+    { first_name: 'Barbara', last_name: 'Liskov', email: 'barbara@substitution.example', company: 'Substitution Systems', phone: '+1 617 555 0114', created: '2026-07-01', address: ['32 Vassar Street', 'Cambridge', 'MA', '02139', 'US'], card: ['visa', '0014', [4, 2030]], balances: { promotional_credits: 4000 } },
+    { first_name: 'Frances', last_name: 'Allen', email: 'frances@optimizing.example', company: 'Optimizing Compilers LLC', phone: '+1 914 555 0115', created: '2026-08-01', address: ['1101 Kitchawan Road', 'Yorktown Heights', 'NY', '10598', 'US'], card: ['mastercard', '0015', [9, 2029]], balances: { refundable_credits: 3000, excess_payments: 1500 } },
+    { first_name: 'Margaret', last_name: 'Hamilton', email: 'margaret@apollo.example', company: 'Apollo Guidance Software', phone: '+1 617 555 0116', created: '2026-09-01', address: ['75 Cambridge Parkway', 'Cambridge', 'MA', '02142', 'US'], card: ['visa', '0016', [3, 2031]], balances: { refundable_credits: 2500 } },
   ],
   subscriptions: [
     { customer: 1, status: 'active', items: [['basic-USD-monthly', 1]], created: '2025-02-03', term: '2026-11-01' },
@@ -112,7 +152,7 @@ const ACME: SiteSeed = {
     { customer: 10, status: 'cancelled', items: [['legacy-USD-monthly', 1]], created: '2025-12-05', term: '2026-07-05', ended: '2026-08-05', cancelReason: 'not_paid' },
     { customer: 11, status: 'cancelled', items: [['pro-USD-monthly', 1]], created: '2026-01-19', term: '2026-05-19', ended: '2026-06-19', cancelReasonCode: 'Too expensive' },
     { customer: 12, status: 'transferred', items: [['basic-USD-monthly', 1]], created: '2026-03-08', term: '2026-06-08', ended: '2026-07-08' },
-    { customer: 13, status: 'active', items: [['pro-USD-monthly', 1], ['extra-seats-USD-monthly', 5]], created: '2026-06-21', term: '2026-10-21' },
+    { customer: 13, status: 'active', items: [['pro-USD-monthly', 1], ['extra-seats-USD-monthly', 5]], created: '2026-06-21', term: '2026-10-25' },
     { customer: 2, status: 'cancelled', items: [['basic-USD-monthly', 1]], created: '2025-03-11', term: '2025-03-11', ended: '2025-04-11', cancelReasonCode: 'Upgraded to Pro' },
     { customer: 3, status: 'active', items: [['basic-USD-yearly', 1]], created: '2026-08-01', term: '2026-08-01', coupon: 'FIFTYOFF', remainingBillingCycles: 2 },
     // A plan with a one-time setup charge (on its first invoice only).
@@ -121,6 +161,14 @@ const ACME: SiteSeed = {
     { customer: 12, status: 'active', items: [['pro-USD-monthly', 1]], created: '2026-10-08', term: '2026-11-08', autoCollection: 'off' },
     // On a 12-month contract term.
     { customer: 11, status: 'active', items: [['basic-USD-monthly', 1]], created: '2026-06-01', term: '2026-11-01', contract: { start: '2026-06-01', cycles: 12 } },
+    // 19: an unpaid ($99 payment_due) term invoice; the customer holds refundable credits and excess payments.
+    { customer: 15, status: 'active', items: [['pro-USD-monthly', 1]], created: '2026-09-10', term: '2026-11-10' },
+    // 20: two seats added mid-term: the term's charges sit on two invoices (the term's and a proration).
+    { customer: 16, status: 'active', items: [['pro-USD-monthly', 1], ['extra-seats-USD-monthly', 2]], created: '2026-10-10', term: '2026-11-10' },
+    // 21: a partly paid term invoice ($20 paid of $49).
+    { customer: 16, status: 'active', items: [['basic-USD-monthly', 1]], created: '2026-11-05', term: '2026-11-05' },
+    // 22: a trial that ends by cancelling the subscription.
+    { customer: 14, status: 'in_trial', items: [['pro-USD-monthly', 1]], created: '2026-11-15', term: '2026-11-15', trialEnd: '2026-11-29', trialEndAction: 'cancel_subscription' },
   ],
   invoiceRows: [
     [{ sub: 14 }, '2025-03-11', 'paid'],
@@ -132,8 +180,8 @@ const ACME: SiteSeed = {
     [{ sub: 9 }, '2026-09-27', 'paid'],
     [{ sub: 1 }, '2026-10-01', 'paid'],
     [{ sub: 4 }, '2026-10-05', 'payment_due'],
-    [{ sub: 13 }, '2026-10-21', 'voided'],
-    [{ sub: 13 }, '2026-10-21', 'paid'],
+    [{ sub: 13 }, '2026-10-25', 'voided'],
+    [{ sub: 13 }, '2026-10-25', 'paid'],
     [{ sub: 8 }, '2026-11-02', 'paid'],
     [{ sub: 1 }, '2026-11-01', 'paid'],
     [{ sub: 4 }, '2026-11-05', 'posted'],
@@ -142,6 +190,10 @@ const ACME: SiteSeed = {
     [{ sub: 16 }, '2026-11-15', 'paid'],
     [{ sub: 17 }, '2026-11-08', 'payment_due'],
     [{ sub: 18 }, '2026-11-01', 'paid'],
+    [{ sub: 19 }, '2026-11-10', 'payment_due'],
+    [{ sub: 20, only: ['pro-USD-monthly'] }, '2026-11-10', 'paid'],
+    [{ sub: 20, only: ['extra-seats-USD-monthly'], amount: 1667 }, '2026-11-15', 'paid'],
+    [{ sub: 21, paid: 2000 }, '2026-11-05', 'payment_due'],
   ],
 };
 
@@ -195,14 +247,15 @@ const GLOBEX: SiteSeed = {
 
 const SEEDS: Record<string, SiteSeed> = { [ACME.connectionId]: ACME, [GLOBEX.connectionId]: GLOBEX };
 
-const CATALOGUE_DATE = day('2025-01-02');
+const catalogueDate = () => day('2025-01-02');
 const two = (n: number) => String(n).padStart(2, '0');
 const ms = (s: number) => s * 1000;
 
-/** A fresh copy of a seeded site. */
-export function seedSite(connectionId: string): Site {
+/** A fresh copy of a seeded site, its dates anchored to `today` (the sandbox clock, Unix seconds). */
+export function seedSite(connectionId: string, today: number): Site {
   const seed = SEEDS[connectionId];
   if (!seed) throw new Error(`no seed for ${connectionId}`);
+  shift = Math.floor(today / DAY_S) * DAY_S - REFERENCE_TODAY;
   const site = emptySite(seed.connectionId, seed.slug, seed.currency);
   seedCatalogue(site, seed);
   seedCustomers(site, seed);
@@ -212,7 +265,7 @@ export function seedSite(connectionId: string): Site {
 }
 
 function seedCatalogue(site: Site, seed: SiteSeed): void {
-  const at = CATALOGUE_DATE;
+  const at = catalogueDate();
   site.itemFamilies.add({ ...seed.family, status: 'active', resource_version: ms(at), updated_at: at, channel: 'web', object: 'item_family' });
   // Later seed rows get earlier update times, so the default order (updated_at desc) is the seed order.
   seed.items.forEach(([id, type, name, status = 'active'], i) => {
@@ -224,7 +277,7 @@ function seedCatalogue(site: Site, seed: SiteSeed): void {
       metered: false, archived_at: status === 'archived' ? updated : undefined, channel: 'web', deleted: false, object: 'item',
     });
   });
-  seed.prices.forEach(([id, itemId, model, price, unit, status = 'active', trialDays], i) => {
+  seed.prices.forEach(([id, itemId, model, price, unit, status = 'active', trialDays, extra = {}], i) => {
     const item = site.items.get(itemId);
     if (!item) throw new Error(`seed: unknown item ${itemId}`);
     const updated = at + (seed.prices.length - i) * 60;
@@ -235,25 +288,26 @@ function seedCatalogue(site: Site, seed: SiteSeed): void {
       period: unit && 1, period_unit: unit, trial_period: trialDays, trial_period_unit: trialDays ? 'day' : undefined,
       currency_code: seed.currency, free_quantity: 0, is_taxable: true, created_at: updated, updated_at: updated,
       resource_version: ms(updated), archived_at: status === 'archived' ? updated : undefined, item_type: item.type,
-      channel: 'web', deleted: false, object: 'item_price',
+      channel: 'web', deleted: false, object: 'item_price', ...extra,
     });
   });
   for (const c of seed.coupons) {
     site.coupons.add({
       ...c, invoice_name: c.name, currency_code: c.discount_type === 'fixed_amount' ? seed.currency : undefined,
-      status: 'active', apply_on: 'invoice_amount', created_at: at, updated_at: at, resource_version: ms(at), object: 'coupon',
+      status: 'active', apply_on: 'invoice_amount', ...c, created_at: at, updated_at: at, resource_version: ms(at), object: 'coupon',
     });
   }
 }
 
 function seedCustomers(site: Site, seed: SiteSeed): void {
-  seed.customers.forEach(({ created, address, card, ...input }, i) => {
+  seed.customers.forEach(({ created, address, card, balances, ...input }, i) => {
     const [line1, city, state_code, zip, country] = address;
     const at = day(created);
     const customer = newCustomer(`cust_${seed.slug}_${two(i + 1)}`, {
       ...input,
       billing_address: { first_name: input.first_name, last_name: input.last_name, company: input.company, line1, city, state_code, zip, country },
     }, at, ms(at));
+    Object.assign(customer, balances);
     site.customers.add(customer);
     if (card) site.cards.set(customer.id, attachCard(customer, ...card));
   });
@@ -280,6 +334,7 @@ function seedSubscriptions(site: Site, seed: SiteSeed): void {
     if (s.coupon) sub.coupons = [{ coupon_id: s.coupon, applied_count: 1, object: 'coupon' }];
     if (s.remainingBillingCycles !== undefined) sub.remaining_billing_cycles = s.remainingBillingCycles;
     if (s.autoCollection) sub.auto_collection = s.autoCollection;
+    if (s.trialEndAction) sub.trial_end_action = s.trialEndAction;
     if (s.contract) {
       const start = day(s.contract.start);
       const perTerm = sub.subscription_items.filter((item) => item.item_type !== 'charge').reduce((sum, item) => sum + item.amount, 0);
@@ -321,23 +376,28 @@ function seedInvoices(site: Site, seed: SiteSeed): void {
     const customer = site.customers.get('sub' in owner ? sub?.customer_id ?? '' : `cust_${seed.slug}_${two(owner.customer)}`);
     if (!customer) throw new Error(`seed: bad invoice owner ${JSON.stringify(owner)}`);
     const first = sub !== undefined && !site.invoices.values().some((inv) => inv.subscription_id === sub.id);
+    const only = 'sub' in owner ? owner.only : undefined;
     const items = 'sub' in owner
-      ? sub?.subscription_items.filter((item) => first || item.item_type !== 'charge') ?? []
+      ? sub?.subscription_items.filter((item) => (first || item.item_type !== 'charge') && (!only || only.includes(item.item_price_id))) ?? []
       : [subscriptionItem(priceOf(owner.charge)!)];
-    const to = sub ? addPeriod(at, sub.billing_period_unit, sub.billing_period) : at;
+    // A mid-term invoice (a given amount) bills to the current term's end.
+    const amount = 'sub' in owner ? owner.amount : undefined;
+    const to = sub ? (amount !== undefined && sub.current_term_end ? sub.current_term_end : addPeriod(at, sub.billing_period_unit, sub.billing_period)) : at;
     const id = `inv_${seed.slug}_${String(i + 1).padStart(4, '0')}`;
-    site.invoices.add(newInvoice({
+    const invoice = site.invoices.add(newInvoice({
       id,
       customer,
       subscription: sub,
       currency: seed.currency,
-      lines: lineItems({ idPrefix: `li_${id}`, items, priceOf, customerId: customer.id, subscriptionId: sub?.id, from: at, to }),
+      lines: lineItems({ idPrefix: `li_${id}`, items, priceOf, customerId: customer.id, subscriptionId: sub?.id, from: at, to, amountOf: amount === undefined ? undefined : () => amount }),
       coupons: first ? (sub?.coupons ?? []).map((c) => site.coupons.get(c.coupon_id)!) : [],
       date: at,
       status,
       version: ms(at),
       first,
     }));
+    const paid = 'sub' in owner ? owner.paid : undefined;
+    if (paid !== undefined) Object.assign(invoice, { amount_paid: paid, amount_due: invoice.total - paid });
     if (sub && (status === 'payment_due' || status === 'not_paid')) sub.due_invoices_count++;
   });
 }

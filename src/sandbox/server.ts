@@ -114,8 +114,26 @@ export class SandboxServer {
         case 'POST reset':
           state.reset();
           return plainJson({ ok: true });
+        case 'POST settings':
+          try {
+            return plainJson({ settings: state.setSettings(parseJson(incoming.body, 'settings')) });
+          } catch (error) {
+            if (error instanceof ApiError) throw error;
+            throw matonError(400, `Invalid settings: ${(error as Error).message}`);
+          }
+        case 'GET settings':
+          return plainJson({ settings: state.settings });
+        case 'POST clock': {
+          const { now } = (parseJson(incoming.body, 'clock') ?? {}) as { now?: unknown };
+          const ms = typeof now === 'string' ? Date.parse(now) : now;
+          if (ms !== null && ms !== undefined && (typeof ms !== 'number' || !Number.isFinite(ms))) {
+            throw matonError(400, 'Invalid clock: {"now": <ms since the epoch or an ISO date>} or {"now": null} to unpin');
+          }
+          state.clock.pin(ms ?? undefined);
+          return plainJson({ now: new Date(state.clock.now()).toISOString(), pinned: ms !== null && ms !== undefined });
+        }
         case 'POST faults':
-          state.faults.add(parseJson(incoming.body));
+          state.faults.add(parseJson(incoming.body, 'fault'));
           return plainJson({ ok: true });
         case 'DELETE faults':
           state.faults.clear();
@@ -147,11 +165,11 @@ export class SandboxServer {
   }
 }
 
-function parseJson(body: string): unknown {
+function parseJson(body: string, what: string): unknown {
   try {
     return JSON.parse(body);
   } catch {
-    throw matonError(400, 'Invalid fault: body must be JSON');
+    throw matonError(400, `Invalid ${what}: body must be JSON`);
   }
 }
 

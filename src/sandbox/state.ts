@@ -3,7 +3,7 @@ import { PublicFiles } from './downloads.js';
 import { FaultQueue } from './faults.js';
 import { Connections } from './maton.js';
 import { RateLimiter } from './ratelimit.js';
-import { Clock, type Env } from './store.js';
+import { Clock, DEFAULT_SETTINGS, type Env, type SiteSettings } from './store.js';
 
 export interface LoggedRequest {
   method: string;
@@ -27,12 +27,27 @@ export class SandboxState implements Env {
   readonly faults = new FaultQueue();
   readonly limiter: RateLimiter;
   readonly requests: LoggedRequest[] = [];
-  connections = new Connections();
+  connections: Connections;
+  settings: SiteSettings = { ...DEFAULT_SETTINGS };
   baseUrl = '';
 
   constructor(readonly apiKey: string, readonly exportCompleteMs: number, rateLimit: number, now: () => number) {
     this.clock = new Clock(now);
     this.limiter = new RateLimiter(rateLimit, now);
+    this.connections = new Connections(this.clock.seconds());
+  }
+
+  /** POST /_sandbox/settings: only the known settings, each of its type. */
+  setSettings(input: unknown): SiteSettings {
+    const given = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+    const next = { ...this.settings };
+    for (const [key, value] of Object.entries(given)) {
+      if (key === 'credit_option_default' && (value === 'none' || value === 'prorate' || value === 'full')) next.credit_option_default = value;
+      else if (key === 'invoice_immediately' && typeof value === 'boolean') next.invoice_immediately = value;
+      else throw new Error(`unknown setting or bad value: ${key}=${JSON.stringify(value)} (credit_option_default: none|prorate|full; invoice_immediately: true|false)`);
+    }
+    this.settings = next;
+    return next;
   }
 
   record(entry: LoggedRequest): void {
@@ -40,9 +55,14 @@ export class SandboxState implements Env {
     if (this.requests.length > MAX_LOGGED_REQUESTS) this.requests.shift();
   }
 
-  /** Seed data and connections restored; log, faults, idempotency keys, exports, downloads and rate window cleared. */
+  /**
+   * Seed data (anchored to the clock's today) and connections restored, site settings back to their
+   * defaults; log, faults, idempotency keys, exports, downloads and rate window cleared. A pinned clock
+   * stays pinned (POST /_sandbox/clock with `{"now":null}` unpins it).
+   */
   reset(): void {
-    this.connections = new Connections();
+    this.connections = new Connections(this.clock.seconds());
+    this.settings = { ...DEFAULT_SETTINGS };
     this.files.clear();
     this.faults.clear();
     this.limiter.clear();

@@ -64,6 +64,8 @@ export interface Site {
   portalSessions: Collection<PortalSession>;
   exports: Collection<ExportJob>;
   idempotency: Map<string, IdempotencyRecord>;
+  /** Scheduled cancellations that carry a credit option (specific_date): issued when the cancellation happens. */
+  pendingCancelCredits: Map<string, 'prorate' | 'full'>;
 }
 
 export function emptySite(connectionId: string, slug: string, currency: string): Site {
@@ -84,6 +86,7 @@ export function emptySite(connectionId: string, slug: string, currency: string):
     portalSessions: new Collection(next),
     exports: new Collection(next),
     idempotency: new Map(),
+    pendingCancelCredits: new Map(),
   };
 }
 
@@ -94,10 +97,24 @@ export function nextNumberedId(collection: Collection<{ id: string }>, prefix: s
   return `${prefix}${String(n).padStart(4, '0')}`;
 }
 
-/** The sandbox's notion of time, injectable for tests, and Chargebee's `resource_version` discipline. */
+/**
+ * The sandbox's notion of time, injectable for tests and settable while running (`POST /_sandbox/clock`,
+ * like the time machine of a Chargebee test site), and Chargebee's `resource_version` discipline.
+ */
 export class Clock {
   private lastVersion = 0;
-  constructor(readonly now: () => number) {}
+  private pinnedMs: number | undefined;
+  constructor(private readonly base: () => number) {}
+
+  /** ms: the pinned time when one is set, else the injected clock. */
+  now(): number {
+    return this.pinnedMs ?? this.base();
+  }
+
+  /** Pins the clock at `ms`; undefined returns it to the injected clock. */
+  pin(ms: number | undefined): void {
+    this.pinnedMs = ms;
+  }
 
   seconds(): number {
     return Math.floor(this.now() / 1000);
@@ -116,9 +133,20 @@ export class Clock {
   }
 }
 
+/** Site settings a preview cannot read (Chargebee: Settings > Configure Chargebee); POST /_sandbox/settings. */
+export interface SiteSettings {
+  /** Credit for the current term when an immediate cancellation does not say (credit_option_for_current_term_charges). */
+  credit_option_default: 'none' | 'prorate' | 'full';
+  /** Whether charges raised by a write are invoiced at once when the write does not say (invoice_immediately). */
+  invoice_immediately: boolean;
+}
+
+export const DEFAULT_SETTINGS: SiteSettings = { credit_option_default: 'none', invoice_immediately: true };
+
 /** What handlers need from the running sandbox. */
 export interface Env {
   clock: Clock;
+  settings: SiteSettings;
   /** e.g. `http://127.0.0.1:41234`: the prefix of download, hosted-page and portal URLs. */
   baseUrl: string;
   files: PublicFiles;

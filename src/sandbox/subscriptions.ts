@@ -128,6 +128,7 @@ interface NewSubscription {
   start_date?: number;
   coupon_ids?: string[];
   invoice_immediately?: boolean;
+  trial_end_action?: Subscription['trial_end_action'] | 'plan_default';
   contract_term?: { action_at_term_end?: ContractTerm['action_at_term_end']; cancellation_cutoff_period?: number; contract_start?: number };
 }
 
@@ -146,7 +147,8 @@ function plannedCreate({ site, env, path }: Call, input: NewSubscription, rest: 
   checkNewId(site, input.id, 'id');
   const now = env.clock.seconds();
   const future = input.start_date !== undefined && input.start_date > now;
-  const from = future ? input.start_date! : now;
+  // A start_date in the past backdates the subscription: its term runs from that date.
+  const from = input.start_date ?? now;
   // trial_end overrides the plan price's trial period; 0 means no trial.
   const plan = prices[0]!;
   const trialEnd = input.trial_end === 0 ? undefined
@@ -181,7 +183,12 @@ function plannedCreate({ site, env, path }: Call, input: NewSubscription, rest: 
       cancellation_cutoff_period: input.contract_term.cancellation_cutoff_period, created_at: now, subscription_id: sub.id, object: 'contract_term',
     };
   }
-  return planCreate(site, env, sub, customer, coupons, input.invoice_immediately !== false);
+  // A trial whose plan price (or the write) says so ends by cancelling the subscription.
+  const given = input.trial_end_action === 'plan_default' ? undefined : input.trial_end_action;
+  const trialEndAction = given ?? plan.trial_end_action;
+  if (trialEnd !== undefined && trialEndAction && trialEndAction !== 'site_default') sub.trial_end_action = trialEndAction;
+  // invoice_immediately not given: the site's setting.
+  return planCreate(site, env, sub, customer, coupons, input.invoice_immediately ?? env.settings.invoice_immediately);
 }
 
 export function createSubscriptionForItems(call: Call) {
@@ -193,7 +200,7 @@ export function createSubscriptionForItems(call: Call) {
 }
 
 export function createSubscriptionForItemsEstimate(call: Call) {
-  const { subscription = {}, ...input } = decode<NewSubscription & { subscription?: { id?: string; trial_end?: number; start_date?: number } }>(CREATE_ESTIMATE, call.pairs);
+  const { subscription = {}, ...input } = decode<NewSubscription & { subscription?: { id?: string; trial_end?: number; start_date?: number; trial_end_action?: NewSubscription['trial_end_action'] } }>(CREATE_ESTIMATE, call.pairs);
   return createEstimate(call.env, plannedCreate(call, { ...input, ...subscription }));
 }
 
@@ -225,9 +232,9 @@ const CANCEL_ESTIMATE: Schema = { fields: CANCEL_FIELDS, refused: CANCEL.refused
 export function cancelForItems({ site, env, pairs, path }: Call) {
   const sub = find(SUBSCRIPTIONS, site, path.id ?? '');
   const plan = planCancel(site, env, sub, decode<CancelInput>(CANCEL, pairs));
-  const creditNote = commitCancel(site, env, sub, plan);
+  const creditNotes = commitCancel(site, env, sub, plan);
   // A plain array of credit notes, as the official SDK types it (`credit_notes?: CreditNote[]`).
-  return { ...subscriptionEntry(sub, site), credit_notes: creditNote && [creditNote] };
+  return { ...subscriptionEntry(sub, site), credit_notes: creditNotes.length ? creditNotes : undefined };
 }
 
 export function cancelForItemsEstimate({ site, env, pairs, path }: Call) {

@@ -110,6 +110,20 @@ export interface Item {
   object: 'item';
 }
 
+export type PricingModel = 'flat_fee' | 'per_unit' | 'tiered' | 'volume' | 'stairstep';
+
+/** One quantity range of a tiered, volume or stairstep price (Chargebee's `item_price.tiers[]`). */
+export interface Tier {
+  starting_unit: number;
+  /** Absent on the last tier. */
+  ending_unit?: number;
+  price: number;
+  /** per_unit (default), flat_fee, or package: `price` per whole package of `package_size` units. */
+  pricing_type?: 'per_unit' | 'flat_fee' | 'package';
+  package_size?: number;
+  object: 'tier';
+}
+
 export interface ItemPrice {
   id: string;
   name: string;
@@ -117,8 +131,13 @@ export interface ItemPrice {
   item_family_id: string;
   item_id: string;
   status: Status;
-  pricing_model: 'flat_fee' | 'per_unit';
+  pricing_model: PricingModel;
+  /** flat_fee and per_unit: the price; the tiered models: absent (0), the tiers say. */
   price: number;
+  /** tiered, volume, stairstep: the quantity ranges (a tier with package pricing bills whole packages). */
+  tiers?: Tier[];
+  /** What happens when a trial on this price ends (Chargebee: site_default, activate_subscription, cancel_subscription). */
+  trial_end_action?: 'site_default' | 'activate_subscription' | 'cancel_subscription';
   period?: number;
   period_unit?: 'day' | 'week' | 'month' | 'year';
   trial_period?: number;
@@ -146,9 +165,13 @@ export interface Coupon {
   currency_code?: string;
   duration_type: 'one_time' | 'forever' | 'limited_period';
   duration_month?: number;
+  /** limited_period: how long it lasts from the first invoice it applies to. */
+  period?: number;
+  period_unit?: 'day' | 'week' | 'month' | 'year';
   status: 'active';
-  /** Document-level coupons only: the discount applies to the invoice amount. */
-  apply_on: 'invoice_amount';
+  /** invoice_amount: the whole invoice; each_specified_item: only the items `item_constraints` names. */
+  apply_on: 'invoice_amount' | 'each_specified_item';
+  item_constraints?: { item_type: 'plan' | 'addon' | 'charge'; constraint: 'all' | 'specific' | 'none'; item_price_ids?: string[] }[];
   created_at: number;
   updated_at: number;
   resource_version: number;
@@ -199,7 +222,8 @@ export interface Subscription extends CustomFields {
   billing_period: number;
   billing_period_unit: 'day' | 'week' | 'month' | 'year';
   subscription_items: SubscriptionItem[];
-  coupons?: { coupon_id: string; applied_count: number; object: 'coupon' }[];
+  coupons?: { coupon_id: string; applied_count: number; apply_till?: number; object: 'coupon' }[];
+  trial_end_action?: 'site_default' | 'activate_subscription' | 'cancel_subscription';
   start_date?: number;
   trial_start?: number;
   trial_end?: number;
@@ -287,7 +311,7 @@ export interface Invoice {
   sub_total: number;
   tax: number;
   line_items: LineItem[];
-  discounts?: { amount: number; description: string; entity_type: 'document_level_coupon'; entity_id: string; object: 'discount' }[];
+  discounts?: { amount: number; description: string; entity_type: 'document_level_coupon' | 'item_level_coupon'; entity_id: string; object: 'discount' }[];
   billing_address?: BillingAddress;
   term_finalized: boolean;
   is_gifted: boolean;
