@@ -407,13 +407,13 @@ describe('documented cases: the sandbox\'s write', () => {
   });
 });
 
-// 11, the rest: the invoices already due named by id and amount. The sentence exists (dueInvoicesSentence); the
-// update_customer tool (tools/customers.ts, not this change's to edit) does not read the invoices yet. Flips to a
-// failure, to be made a plain test, once it does.
-describe('documented cases: known gaps', () => {
-  it.fails('11 update_customer names the invoices already due (inv_acme_0009 $49.00)', async () => {
+// 11, the rest: the invoices already due, named by id and amount in the update_customer preview.
+describe('documented cases: the invoices already due when auto_collection is turned on', () => {
+  it('11 update_customer names the invoices already due (inv_acme_0009 $49.00) and says what happens to them depends', async () => {
     const p = await h.call('update_customer', { customer_id: 'cust_acme_04', auto_collection: 'on' });
     expect(p.structuredContent.effect).toContain('inv_acme_0009');
+    expect(p.structuredContent.effect).toMatch(/depends/);
+    expect(p.structuredContent.target.invoices_due).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'inv_acme_0009' })]));
   });
   it('11 dueInvoicesSentence names due invoices and says it depends', () => {
     const quote = (x: unknown) => JSON.stringify(String(x));

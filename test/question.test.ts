@@ -31,6 +31,22 @@ const CASES: Array<[string, Record<string, unknown>]> = [
   ['create_portal_session', { customer: { id: 'cust_acme_03' } }],
   ['create_connection', {}],
   ['delete_connection', { connection_id: 'sandbox-globex' }],
+  // The documented money rules of issue 17 (test/documented-cases.test.ts): they reach the person in words too.
+  ['cancel_subscription_for_items', { subscription_id: 'sub_acme_18', contract_term_cancel_option: 'end_of_contract_term' }],
+  ['cancel_subscription_for_items', { subscription_id: 'sub_acme_01', cancel_option: 'immediately' }],
+  ['cancel_subscription_for_items', { subscription_id: 'sub_acme_04', cancel_option: 'immediately', credit_option_for_current_term_charges: 'none', account_receivables_handling: 'write_off' }],
+  ['cancel_subscription_for_items', { subscription_id: 'sub_acme_19', cancel_option: 'immediately', credit_option_for_current_term_charges: 'none', account_receivables_handling: 'schedule_payment_collection' }],
+  ['cancel_subscription_for_items', { subscription_id: 'sub_acme_20', cancel_option: 'immediately', credit_option_for_current_term_charges: 'none', refundable_credits_handling: 'schedule_refund' }],
+  ['create_subscription_for_items', { customer_id: 'cust_acme_03', subscription_items: [{ item_price_id: 'basic-USD-monthly', quantity: 1 }] }],
+  ['update_customer', { customer_id: 'cust_acme_04', auto_collection: 'on' }],
+];
+
+/** Money that moves beyond the write's own invoice, as the person must read it (case → words in the question). */
+const MONEY_FACTS: Array<[string, Record<string, unknown>, RegExp]> = [
+  ['cancel_subscription_for_items', { subscription_id: 'sub_acme_18', contract_term_cancel_option: 'end_of_contract_term' }, /contract term ends on \d{4}-\d\d-\d\d; until then \d+ renewal invoices? .*still billed/],
+  ['cancel_subscription_for_items', { subscription_id: 'sub_acme_01', cancel_option: 'immediately' }, /site's default applies, which this server cannot see/],
+  ['cancel_subscription_for_items', { subscription_id: 'sub_acme_04', cancel_option: 'immediately', credit_option_for_current_term_charges: 'none', account_receivables_handling: 'write_off' }, /Past-due invoices of \$[\d,.]+: \$[\d,.]+ is written off/],
+  ['update_customer', { customer_id: 'cust_acme_04', auto_collection: 'on' }, /Invoices already due: inv_acme_0009 \$49\.00/],
 ];
 
 /** A scripted reader with Chargebee's PC 1.0 shapes (the sandbox is a PC 2.0 site). */
@@ -155,6 +171,13 @@ describe('the question a person reads, for every write tool', () => {
     const problems = readability(q, { tool, target: p.target, args, connection: 'c', sandbox: false });
     expect(problems, q.text).toEqual([]);
     lengths.push([tool, q.text.length]);
+  });
+
+  it.each(MONEY_FACTS.map(([tool, args, re], i) => [`${tool} #${i}`, tool, args, re] as const))('%s: the money Chargebee documents is in the question', async (_, tool, args, re) => {
+    await h.reset();
+    const r = await h.call(tool, args);
+    expect(r.isError, text(r)).toBeFalsy();
+    expect((r.structuredContent.question as Question).text).toMatch(re);
   });
 
   it('customer data cannot pose as the server: one line, quoted in marks it cannot close, capped, no braces', () => {

@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import type { ToolDef } from '../src/catalog.js';
 import { customFields, f, filters, id, metaData, paging, sortBy, currency } from '../src/schema.js';
-import { billingConsequences } from '../src/preview/customers.js';
-import { customerSummary, fullName, quote, who } from '../src/summary.js';
+import { billingConsequences, dueInvoicesSentence } from '../src/preview/customers.js';
+import { customerSummary, fullName, money, quote, who } from '../src/summary.js';
 
 const CHANNELS = ['web', 'app_store', 'play_store'] as const;
 export const OFFLINE = [
@@ -141,9 +141,16 @@ export const customerTools = [
       }
       const list = Object.entries(changes).map(([k, c]) => `${k} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`);
       const billing = billingConsequences(changes);
+      // Turning auto_collection on: name the invoices already due (what Chargebee does with them is documented two ways).
+      let due: { id: string; amount_due: number; currency_code?: string; status?: string }[] | undefined;
+      if (changes.auto_collection?.to === 'on') {
+        const res = await t.get('/invoices', {}, { customer_id: { is: customer.id }, status: { in: ['payment_due', 'not_paid'] }, limit: 100 });
+        due = (res.list ?? []).map((e: any) => e.invoice);
+        billing.push(dueInvoicesSentence(due!, quote, money) ?? 'No invoice of this customer is due now.');
+      }
       const billingText = billing.length ? ` Billing: ${billing.join(' ')}` : ' No billing change: none of these fields affects invoices, taxes or payment collection.';
       return {
-        target: { customer: customerSummary(customer, card), changes },
+        target: { customer: customerSummary(customer, card), changes, ...(due?.length ? { invoices_due: due.map((i) => ({ id: i.id, amount_due: money(i.amount_due, i.currency_code) })) } : {}) },
         effect: list.length ? `Updates ${who(customer)}: ${list.join('; ')}.${billingText}` : `No field of ${who(customer)} would change.`,
         version: String(customer.resource_version ?? customer.updated_at ?? ''),
       };

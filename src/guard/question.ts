@@ -117,10 +117,17 @@ interface Money {
   source?: string;
   status_after?: string;
   cancels_on?: string;
-  invoice_now?: { total?: number; amount_due?: number; discount?: number; collection?: string } | null;
+  invoice_now?: { total?: number; amount_due?: number; discount?: number; collection?: string; status?: string; due_date?: string } | null;
   next_invoice?: { total?: number; date?: string } | null;
   unbilled?: number;
   credit?: { total?: number; type?: string; reference_invoice_id?: string } | null;
+  credit_option?: string;
+  credit_if_site_default?: { prorate?: number; full?: number };
+  contract_term_end?: string;
+  renewals_until_cancel?: { count?: number; amount_each?: number; total?: number; first?: string; last?: string };
+  receivables?: { handling?: string; total?: number; written_off?: number; charged?: number; left_due?: number };
+  refundable_credits?: { available?: number; refund?: number; handling?: string };
+  invoice_immediately?: boolean | string;
   not_included?: string[];
 }
 
@@ -208,10 +215,13 @@ export function personQuestion(f: WriteFacts): Question {
     const inv = m.invoice_now;
     if (inv && num(inv.total) !== undefined) {
       const due = num(inv.amount_due);
-      add(
-        `Invoiced now: ${cur(inv.total)}${num(inv.discount) ? ` after a discount of ${cur(inv.discount)}` : ''}${due !== undefined && due !== inv.total ? ` (${cur(due)} still to pay after credits)` : ''}, ${inv.collection === 'payment_due' ? 'left for the customer to pay' : 'charged to the payment method on file'}.`,
-        9,
-      );
+      const how =
+        inv.status === 'posted'
+          ? `due${inv.due_date && DATE.test(inv.due_date) ? ` on ${inv.due_date}` : ''} under the customer's payment terms`
+          : inv.collection === 'payment_due'
+            ? 'left for the customer to pay'
+            : 'charged to the payment method on file';
+      add(`Invoiced now: ${cur(inv.total)}${num(inv.discount) ? ` after a discount of ${cur(inv.discount)}` : ''}${due !== undefined && due !== inv.total ? ` (${cur(due)} to pay after the customer's credits)` : ''}, ${how}.`, 9);
     } else if (inv === null) add('Nothing is invoiced now.', 6);
     const next = m.next_invoice;
     if (next && num(next.total) !== undefined) add(`Next invoice: ${cur(next.total)}${next.date && DATE.test(next.date) ? ` on ${next.date}` : ''}.`, 8);
@@ -221,6 +231,30 @@ export function personQuestion(f: WriteFacts): Question {
       const kind = credit.type === 'refundable' ? 'a refundable credit note' : credit.type === 'adjustment' ? 'a credit note that lowers what is still due' : `a ${words(String(credit.type ?? 'credit'))} credit note`;
       add(`Credit: ${cur(credit.total)} as ${kind}${str(credit.reference_invoice_id) ? ` against invoice ${idText(credit.reference_invoice_id!)}` : ''}.`, 9);
     } else if (credit === null && ends) add('No credit or refund.', 7);
+    // Chargebee's documented rules that move money beyond this write's own invoice (issue 17).
+    const renewals = m.renewals_until_cancel;
+    if (m.contract_term_end && DATE.test(m.contract_term_end) && renewals && num(renewals.count) !== undefined) {
+      add(`The contract term ends on ${m.contract_term_end}; until then ${renewals.count} renewal invoice${renewals.count === 1 ? '' : 's'}${num(renewals.amount_each) ? ` of ${cur(renewals.amount_each)}` : ''} ${renewals.count === 1 ? 'is' : 'are'} still billed${num(renewals.total) ? ` (${cur(renewals.total)} in all)` : ''}.`, 9);
+    }
+    if (m.credit_option === 'site default') {
+      const d = m.credit_if_site_default;
+      add(`No credit option was given, so the site's default applies, which this server cannot see${d ? `: no credit, a prorated ${cur(d.prorate)} or the full ${cur(d.full)}` : ''}.`, 9);
+    }
+    const r = m.receivables;
+    if (r && num(r.total)) {
+      const what =
+        r.handling === 'write_off'
+          ? `${cur(r.written_off)} is written off and never collected`
+          : r.handling === 'schedule_payment_collection'
+            ? num(r.charged) ? `${cur(r.charged)} is charged to the payment method on file` : `${cur(r.left_due)} stays due`
+            : 'they stay due';
+      add(`Past-due invoices of ${cur(r.total)}: ${what}.`, 9);
+    }
+    const rc = m.refundable_credits;
+    if (rc && num(rc.available)) {
+      add(rc.handling === 'schedule_refund' ? (num(rc.refund) ? `Refunded to the customer: ${cur(rc.refund)} of refundable credits.` : 'No refundable credit is left to refund.') : `Refundable credits of ${cur(rc.available)} stay on the customer's account.`, 8);
+    }
+    if (m.invoice_immediately === 'site setting') add("Whether this is invoiced at once or with the next invoice depends on a site setting this server cannot see.", 8);
     if (m.source === 'local') {
       const left = (m.not_included ?? []).map((x) => words(oneLine(String(x))).replace(/["“”{}[\]]/g, '')).slice(0, 4);
       add(`These figures are this server's own reckoning, not Chargebee's estimate${left.length ? `; they leave out ${left.join(', ')}` : ''}.`, 8);
@@ -234,6 +268,12 @@ export function personQuestion(f: WriteFacts): Question {
       const shown = (v: unknown) => (v === undefined || v === null || v === '' ? 'nothing' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : typeof v === 'number' ? String(v) : untrusted(typeof v === 'object' ? Object.values(v as Rec).join(', ') : v, 48));
       if (c && ('from' in c || 'to' in c)) add(`${capitalize(words(field))}: ${shown(c.from)} becomes ${shown(c.to)}.`, 8);
     }
+  }
+
+  const dueNow = Array.isArray(f.target.invoices_due) ? (f.target.invoices_due as unknown[]).map(rec).filter((x): x is Rec => x !== undefined) : [];
+  if (dueNow.length) {
+    const list = dueNow.slice(0, 4).map((i) => `${idText(String(i.id))}${str(i.amount_due) ? ` ${oneLine(String(i.amount_due)).slice(0, 20)}` : ''}`);
+    add(`Invoices already due: ${list.join(', ')}${dueNow.length > 4 ? ` and ${dueNow.length - 4} more` : ''}; whether turning automatic collection on charges them now is documented both ways by Chargebee.`, 9);
   }
 
   const items = itemsOf(f.target);

@@ -8,7 +8,7 @@ export function billingConsequences(changes: Changes): string[] {
   const out: string[] = [];
   if (changes.auto_collection) out.push(to('auto_collection') === 'off'
     ? 'future invoices will no longer be charged automatically: they are left payment_due for the customer to pay. Subscriptions with their own auto_collection keep it (it overrides the customer\'s).'
-    : 'future invoices will be charged to the payment method on file automatically (subscriptions with their own auto_collection keep it: it overrides the customer\'s). Invoices already due: Chargebee\'s sources differ on whether they are charged too (the update-customer API says dunning attempts them; a help article says they need "Collect Now"), so they may stay due; see dueInvoicesSentence.');
+    : 'future invoices will be charged to the payment method on file automatically (subscriptions with their own auto_collection keep it: it overrides the customer\'s).');
   if (changes.net_term_days) out.push(`invoices raised from now on are due ${to('net_term_days')} day(s) after their date (was ${JSON.stringify(changes.net_term_days.from)}); existing invoices keep their due dates.`);
   if (changes.taxability) out.push(to('taxability') === 'exempt'
     ? 'invoices raised from now on carry no tax (tax-exempt customer).'
