@@ -49,8 +49,6 @@ export interface OpenedToken {
   tool: string;
   connection: string | null;
   nonce: string;
-  expires: number;
-  person: boolean;
 }
 
 const PREFIX = 'cbt1';
@@ -129,7 +127,7 @@ export class ConfirmTokens {
    */
   open(token: string): OpenedToken {
     const c = this.claims(token, 'Preview the change again to get a new token.');
-    return { tool: c.t, connection: c.c, nonce: c.n, expires: c.e, person: c.h === 1 };
+    return { tool: c.t, connection: c.c, nonce: c.n };
   }
 
   private claims(token: string, again: string): Claims {

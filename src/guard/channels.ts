@@ -10,9 +10,6 @@ import { APPROVE_TOOL } from '../card/ui.js';
 import { elicitationApprover, tokenApprover, type ApprovalAnswer, type Approver, type AskChannel } from './approval.js';
 import type { Ledger } from './ledger.js';
 
-/** The client can ask its user by some channel. */
-export const canAsk = (ch: AskChannel): boolean => ch.elicit !== undefined || ch.cards === true;
-
 /** The person's click in the card: the decision is already made when the call arrives. */
 export function cardApprover(decision: 'approve' | 'decline'): Approver {
   return {
@@ -56,7 +53,7 @@ export function confirmApprover(mode: ApprovalMode, ch: AskChannel, person: bool
   return mode === 'human' ? null : tokenApprover;
 }
 
-export function personRequired(): ToolError {
+function personRequired(): ToolError {
   return new ToolError(
     'This change was previewed in a client that asks its user, so the person who was shown the preview must approve it there (in the approval card or the question their client shows). This client can ask its user by neither, so nothing was sent and the confirm token is still unused. Ask the person to approve in their client.',
     { reason: 'person_required' },

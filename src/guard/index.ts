@@ -186,6 +186,8 @@ export class WriteGuard {
     for (;;) {
       const rec = await ledger.get(token.nonce);
       if (rec === undefined) {
+        // A card-only client's confirm before the person decided: nothing to claim, the card decides.
+        if (approver.awaits) return this.awaiting(job);
         if (await take(undefined, false)) return this.firstUse(job, approver);
       } else if (rec.state === 'final') {
         return replay(rec);
@@ -198,6 +200,7 @@ export class WriteGuard {
         const sentBefore = rec.state === 'sent' || rec.sent === true;
         this.o.logger.warn({ tool: def.name, token_id: job.tokenId, state: rec.state, lease_ms: this.leaseMs }, 'taking over a confirm token whose holder stopped renewing its claim');
         if (!sentBefore) {
+          if (approver.awaits) return this.awaiting(job);
           if (await take('claimed', false, rec.owner)) return this.firstUse(job, approver);
         } else if (def.api === 'maton') {
           // The request may have left, and a connection write has no idempotency key: never again.
@@ -222,19 +225,6 @@ export class WriteGuard {
     const def = entry.def;
     // The token alone approves: the one read is the re-check under the target's lock, just before sending.
     if (approver.via === 'token') return this.send(job, 'token', undefined, false);
-    if (approver.awaits) {
-      // A card-only client: the person decides in the card (approve_billing_change); the token stays unused.
-      await this.release(job, 'awaiting the person in the approval card');
-      return this.o.results.prose(awaitingText(def.name), {
-        status: 'awaiting_approval',
-        action: def.name,
-        approval: 'app',
-        // The card rendered with this result can offer Approve and Decline for the same token.
-        confirm_token: job.raw,
-        expires_at: new Date(token.expires).toISOString(),
-        ...(job.connection ? { connection_id: job.connection } : {}),
-      });
-    }
     const base = { tool: def.name, connection: job.connection, caller: ctx.caller, token_id: job.tokenId, approval: approver.via };
     let p: Preview;
     try {
@@ -265,6 +255,20 @@ export class WriteGuard {
       throw e;
     }
     return this.send(job, approver.via, p, false);
+  }
+
+  /** A card-only client's confirm of a token nobody decided yet: the person decides in the card (approve_billing_change); the token stays unused. */
+  private awaiting(job: Job): CallToolResult {
+    const def = job.entry.def;
+    return this.o.results.prose(awaitingText(def.name), {
+      status: 'awaiting_approval',
+      action: def.name,
+      approval: 'app',
+      // The card rendered with this result can offer Approve and Decline for the same token.
+      confirm_token: job.raw,
+      expires_at: new Date(job.token.expires).toISOString(),
+      ...(job.connection ? { connection_id: job.connection } : {}),
+    });
   }
 
   /** A later use of a token whose write got no answer: resend only if the target is as previewed. */
