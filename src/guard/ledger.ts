@@ -113,16 +113,19 @@ function badOutcome(o: unknown): string | undefined {
   }
 }
 
+/** A stored value as it was written: a JSON string (Redis) is parsed, an object (in process) taken as it is. */
+function fromStore(raw: unknown, where: string, what: string): unknown {
+  if (typeof raw !== 'string') return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new LedgerCorrupt(`${where}: ${what} is not JSON`);
+  }
+}
+
 /** A token record as read from the store: checked field by field; `raw` is a JSON string or an object. */
 export function checkRecord(raw: unknown, where: string): TokenRecord {
-  let r: unknown = raw;
-  if (typeof raw === 'string') {
-    try {
-      r = JSON.parse(raw);
-    } catch {
-      throw new LedgerCorrupt(`${where}: the token record is not JSON`);
-    }
-  }
+  const r = fromStore(raw, where, 'the token record');
   const why = !isObj(r)
     ? 'the token record is not an object'
     : typeof r.state !== 'string' || !STATES.includes(r.state)
@@ -140,14 +143,7 @@ export function checkRecord(raw: unknown, where: string): TokenRecord {
 
 /** An unknown-outcome note as read from the store. */
 export function checkNote(raw: unknown, where: string): UnknownNote {
-  let n: unknown = raw;
-  if (typeof raw === 'string') {
-    try {
-      n = JSON.parse(raw);
-    } catch {
-      throw new LedgerCorrupt(`${where}: the unknown-outcome note is not JSON`);
-    }
-  }
+  const n = fromStore(raw, where, 'the unknown-outcome note');
   const optional = (k: string) => (n as Record<string, unknown>)[k] === undefined || typeof (n as Record<string, unknown>)[k] === 'string';
   if (!isObj(n) || typeof n.at !== 'string' || typeof n.tool !== 'string' || !optional('detail') || !optional('outcome')) {
     throw new LedgerCorrupt(`${where}: the unknown-outcome note does not have the fields at, tool (and optional detail, outcome) as strings`);
